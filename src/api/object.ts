@@ -1,0 +1,67 @@
+/**
+ * The generic object shape every stored resource shares. Concrete kinds use the types from
+ * `kubernetes-types`; code that handles any kind (storage, the API server, informers) uses these.
+ */
+import type { ObjectMeta, OwnerReference, ListMeta } from 'kubernetes-types/meta/v1.js';
+
+export type { ObjectMeta, OwnerReference, ListMeta };
+
+/** Any Kubernetes object: typed metadata, everything else open. */
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: ObjectMeta;
+  [field: string]: unknown;
+}
+
+/** A KubeObject whose metadata is known to be present (everything read back from the API). */
+export interface StoredObject extends KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: ObjectMeta & { name: string; uid: string; resourceVersion: string; creationTimestamp: string };
+}
+
+export interface KubeList<T extends KubeObject = KubeObject> {
+  apiVersion: string;
+  kind: string;
+  metadata: ListMeta;
+  items: T[];
+}
+
+/** A watch event as on the wire. BOOKMARK and ERROR objects carry only what Kubernetes sends. */
+export interface WatchEvent<T extends KubeObject = KubeObject> {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: T;
+}
+
+/** `namespace/name`, or `name` for cluster-scoped objects: the key controllers queue. */
+export function objectKey(obj: KubeObject): string {
+  const ns = obj.metadata?.namespace;
+  const name = obj.metadata?.name ?? '';
+  return ns ? `${ns}/${name}` : name;
+}
+
+/** Splits a queue key back into namespace and name. */
+export function splitKey(key: string): { namespace: string; name: string } {
+  const i = key.indexOf('/');
+  return i < 0 ? { namespace: '', name: key } : { namespace: key.slice(0, i), name: key.slice(i + 1) };
+}
+
+/** The ownerReference with `controller: true`, if any. */
+export function controllerRef(obj: KubeObject): OwnerReference | undefined {
+  return obj.metadata?.ownerReferences?.find((r) => r.controller === true);
+}
+
+/** A deep copy of a JSON-compatible value; cached objects are immutable, so edit a clone. */
+export function clone<T>(value: T): T {
+  return structuredClone(value);
+}
+
+/** Freezes a JSON value recursively (tests freeze cached objects to catch mutation). */
+export function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value as Record<string, unknown>)) deepFreeze(v);
+  }
+  return value;
+}
