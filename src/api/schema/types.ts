@@ -50,6 +50,12 @@ export interface FieldSchema {
   enum?: string[];
   /** Human description for `kubectl explain`. */
   description?: string;
+  /**
+   * Go's `json:",inline"`: the field's type is embedded, so its fields appear at this level in JSON,
+   * while protobuf still nests them under `tag` (e.g. Volume.volumeSource, Probe.handler).
+   * `name` is then the protobuf field name, not a JSON key.
+   */
+  inline?: boolean;
 }
 
 export interface GroupVersionKind {
