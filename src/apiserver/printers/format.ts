@@ -1,10 +1,11 @@
 /**
  * Cell formatting helpers shared by the printers, each reproducing the Kubernetes function the
- * upstream printers call: `labels.FormatLabels`, `metav1.FormatLabelSelector`,
- * `LabelSelectorAsSelector(...).String()`, `layoutContainerCells`, `net.JoinHostPort`,
- * `GetAccessModesAsString` and the "+ N more..." lists.
+ * upstream printers call: `labels.FormatLabels`, `metav1.FormatLabelSelector` (both on top of
+ * api/labels), `layoutContainerCells`, `net.JoinHostPort`, `GetAccessModesAsString` and the
+ * "+ N more..." lists.
  */
-import type { LabelSelector, LabelSelectorRequirement } from 'kubernetes-types/meta/v1.js';
+import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
+import { formatLabelSelector as formatSelectorOrError, formatLabels as labelSetString, labelSelectorAsSelector } from '../../api/labels.js';
 import type { TableColumnDefinition } from './types.js';
 import { FIELD_DOCS, type FieldDocKey } from './field-docs.js';
 
@@ -34,64 +35,27 @@ export const AGE_COLUMN = column('Age', 'string', 'ObjectMeta.creationTimestamp'
 
 /** `k=v,k2=v2` with keys sorted, or `<none>` (`labels.FormatLabels`). */
 export function formatLabels(labels: Record<string, string> | undefined | null): string {
-  if (!labels) return NONE;
-  const keys = Object.keys(labels);
-  if (keys.length === 0) return NONE;
-  keys.sort(compareStrings);
-  let out = '';
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i] as string;
-    out += (i === 0 ? '' : ',') + k + '=' + labels[k];
-  }
-  return out;
+  return labelSetString(labels) || NONE;
 }
 
 /**
- * The string form of a label selector as `LabelSelectorAsSelector(s).String()`: requirements
- * sorted by key, `k=v`, `k in (a,b)`, `k notin (a,b)`, `k`, `!k`, with In/NotIn values sorted.
- * Returns `''` for a nil or empty selector and `undefined` for an invalid one.
+ * `metav1.FormatLabelSelector`: the canonical selector string, `<none>` when nil or empty,
+ * `<error>` when it does not convert to a selector.
+ */
+export function formatLabelSelector(sel: LabelSelector | undefined | null): string {
+  return formatSelectorOrError(sel);
+}
+
+/**
+ * `LabelSelectorAsSelector(sel).String()`: the canonical selector string, `''` for a nil or
+ * empty selector, `undefined` when it does not convert.
  */
 export function selectorString(sel: LabelSelector | undefined | null): string | undefined {
-  if (!sel) return '';
-  const reqs: Array<{ key: string; text: string }> = [];
-  const ml = sel.matchLabels;
-  if (ml) for (const k of Object.keys(ml)) reqs.push({ key: k, text: `${k}=${ml[k]}` });
-  for (const expr of sel.matchExpressions ?? []) {
-    const text = requirementString(expr);
-    if (text === undefined) return undefined;
-    reqs.push({ key: expr.key, text });
+  try {
+    return labelSelectorAsSelector(sel).toString();
+  } catch {
+    return undefined;
   }
-  if (reqs.length === 0) return '';
-  if (reqs.length === 1) return (reqs[0] as { text: string }).text;
-  reqs.sort((a, b) => compareStrings(a.key, b.key));
-  return reqs.map((r) => r.text).join(',');
-}
-
-function requirementString(expr: LabelSelectorRequirement): string | undefined {
-  const values = expr.values ?? [];
-  switch (expr.operator) {
-    case 'In':
-    case 'NotIn': {
-      // Kubernetes rejects set operators without values (LabelSelectorAsSelector errors).
-      if (values.length === 0) return undefined;
-      const op = expr.operator === 'In' ? ' in ' : ' notin ';
-      const list = values.length === 1 ? values[0] : [...values].sort(compareStrings).join(',');
-      return `${expr.key}${op}(${list})`;
-    }
-    case 'Exists':
-      return values.length === 0 ? expr.key : undefined;
-    case 'DoesNotExist':
-      return values.length === 0 ? `!${expr.key}` : undefined;
-    default:
-      return undefined;
-  }
-}
-
-/** `metav1.FormatLabelSelector`: the selector string, `<none>` when empty, `<error>` when invalid. */
-export function formatLabelSelector(sel: LabelSelector | undefined | null): string {
-  const s = selectorString(sel);
-  if (s === undefined) return '<error>';
-  return s === '' ? NONE : s;
 }
 
 /** Container names and images, comma-joined, for the wide CONTAINERS and IMAGES columns. */

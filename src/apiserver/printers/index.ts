@@ -16,7 +16,6 @@ export {
 export type { PodSummary } from './pod.js';
 export { jobCompletions, jobDuration, jobStatus } from './batch.js';
 export { nodeRoles, nodeStatus } from './node.js';
-export { formatLabelSelector, formatLabels, selectorString } from './format.js';
 export type {
   IncludeObjectPolicy,
   PartialObjectMetadata,
