@@ -129,7 +129,7 @@ export const EVENT_COLUMNS: readonly TableColumnDefinition[] = [
   column('Message', 'string', 'Event.message'),
   column('First Seen', 'string', 'Event.firstTimestamp', { priority: 1 }),
   column('Count', 'string', 'Event.count', { priority: 1 }),
-  { ...NAME_COLUMN, priority: 1 },
+  Object.freeze({ ...NAME_COLUMN, priority: 1 }),
 ];
 
 /** Printer for core/v1 Events. */

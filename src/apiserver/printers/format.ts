@@ -19,13 +19,14 @@ export function column(
   doc: FieldDocKey | { text: string },
   opts: { priority?: number; format?: string } = {},
 ): TableColumnDefinition {
-  return {
+  // Frozen: printers share their column definitions with every table they print.
+  return Object.freeze({
     name,
     type,
     format: opts.format ?? '',
     description: typeof doc === 'string' ? FIELD_DOCS[doc] : doc.text,
     priority: opts.priority ?? 0,
-  };
+  });
 }
 
 /** The Name column every printer starts with (format `name`, as kubectl expects). */

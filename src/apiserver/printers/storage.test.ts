@@ -35,9 +35,9 @@ test('persistentvolumeclaim rows: pending, bound, terminating, beta class annota
   const bound = deepFreeze({
     metadata: meta('data'),
     spec: { ...spec, volumeName: 'pvc-1234', volumeAttributesClassName: 'gold' },
-    status: { phase: 'Bound', capacity: { storage: '10Gi' }, accessModes: ['ReadWriteMany', 'ReadWriteOnce', 'ReadOnlyMany', 'ReadWriteOncePod', 'ReadWriteOnce'] },
+    status: { phase: 'Bound', capacity: { storage: '1.5Gi' }, accessModes: ['ReadWriteMany', 'ReadWriteOnce', 'ReadOnlyMany', 'ReadWriteOncePod', 'ReadWriteOnce'] },
   });
-  assert.deepEqual(cells('/v1/persistentvolumeclaims', bound), ['data', 'Bound', 'pvc-1234', '10Gi', 'RWO,ROX,RWX,RWOP', 'standard', 'gold', '5h7m', 'Filesystem']);
+  assert.deepEqual(cells('/v1/persistentvolumeclaims', bound), ['data', 'Bound', 'pvc-1234', '1536Mi', 'RWO,ROX,RWX,RWOP', 'standard', 'gold', '5h7m', 'Filesystem']);
   const deleting = deepFreeze({
     metadata: meta('data', { deletionTimestamp: ago(1), annotations: { 'volume.beta.kubernetes.io/storage-class': 'legacy' } }),
     spec: { resources: { requests: { storage: '1Gi' } } },

@@ -3,12 +3,22 @@
  * `printPersistentVolumeClaim` and `printPersistentVolume`.
  */
 import type { PersistentVolume, PersistentVolumeClaim } from 'kubernetes-types/core/v1.js';
+import { canonicalQuantity } from '../../api/quantity.js';
 import { objectAge } from './duration.js';
 import { AGE_COLUMN, NAME_COLUMN, accessModesString, column } from './format.js';
 import type { ResourcePrinter } from './types.js';
 
 /** The beta annotation that still takes precedence over `spec.storageClassName`. */
 export const BETA_STORAGE_CLASS_ANNOTATION = 'volume.beta.kubernetes.io/storage-class';
+
+/**
+ * A storage quantity as `Quantity.String()` prints it: the canonical form (`1536Mi` for `1.5Gi`),
+ * `0` when absent. An unparsable value (never stored by a validating server) prints as given.
+ */
+export function quantityCell(q: string | number | undefined): string {
+  if (q === undefined) return '0';
+  return canonicalQuantity(q) ?? String(q);
+}
 
 function storageClassOf(obj: { metadata?: { annotations?: Record<string, string> }; spec?: { storageClassName?: string } }): string {
   const beta = obj.metadata?.annotations?.[BETA_STORAGE_CLASS_ANNOTATION];
@@ -39,7 +49,7 @@ export const persistentVolumeClaimPrinter: ResourcePrinter<PersistentVolumeClaim
       pvc.metadata?.name ?? '',
       pvc.metadata?.deletionTimestamp ? 'Terminating' : (pvc.status?.phase ?? ''),
       volumeName,
-      bound ? (pvc.status?.capacity?.['storage'] ?? '0') : '',
+      bound ? quantityCell(pvc.status?.capacity?.['storage']) : '',
       bound ? accessModesString(pvc.status?.accessModes) : '',
       storageClassOf(pvc),
       pvc.spec?.volumeAttributesClassName ?? '<unset>',
@@ -68,7 +78,7 @@ export const persistentVolumePrinter: ResourcePrinter<PersistentVolume> = {
     const ref = pv.spec?.claimRef;
     return [
       pv.metadata?.name ?? '',
-      pv.spec?.capacity?.['storage'] ?? '0',
+      quantityCell(pv.spec?.capacity?.['storage']),
       accessModesString(pv.spec?.accessModes),
       pv.spec?.persistentVolumeReclaimPolicy ?? '',
       pv.metadata?.deletionTimestamp ? 'Terminating' : (pv.status?.phase ?? ''),
