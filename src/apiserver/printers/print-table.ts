@@ -130,7 +130,9 @@ export function rowObject(obj: KubeObject, policy: IncludeObjectPolicy): unknown
 
 /**
  * A complete `meta.k8s.io/v1` Table as the API server returns it for a list (or, with one object,
- * for a get or a watch event), rows carrying their object per `includeObject`.
+ * for a get or a watch event), rows carrying their object per `includeObject`. Kubernetes takes
+ * the Table's `metadata` from the list (resourceVersion, continue, remainingItemCount) and, for a
+ * single object, the object's resourceVersion; watch events after the first carry `noHeaders`.
  */
 export function buildTable(resource: Pick<ResourceInfo, 'group' | 'resource'>, objects: readonly KubeObject[], opts: BuildTableOptions): Table {
   const printed = printTable(resource, objects, opts);
