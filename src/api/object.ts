@@ -2,9 +2,15 @@
  * The generic object shape every stored resource shares. Concrete kinds use the types from
  * `kubernetes-types`; code that handles any kind (storage, the API server, informers) uses these.
  */
-import type { ObjectMeta, OwnerReference, ListMeta } from 'kubernetes-types/meta/v1.js';
+import type { ObjectMeta as K8sObjectMeta, OwnerReference, ListMeta } from 'kubernetes-types/meta/v1.js';
 
-export type { ObjectMeta, OwnerReference, ListMeta };
+export type { OwnerReference, ListMeta };
+
+/** Removes `readonly` (kubernetes-types marks system fields read-only; the server writes them). */
+export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** ObjectMeta with system fields writable. */
+export type ObjectMeta = Mutable<K8sObjectMeta>;
 
 /** Any Kubernetes object: typed metadata, everything else open. */
 export interface KubeObject {
