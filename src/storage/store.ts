@@ -31,7 +31,11 @@ export interface ListOptions {
   limit?: number;
   /** Return keys strictly greater than this one (paging). */
   afterKey?: string;
-  /** List the state as of this revision; 0 or absent = latest. Fails with CompactedError if compacted. */
+  /**
+   * List the state as of this revision; 0 or absent = latest. Fails with CompactedError if it is
+   * older than the compacted revision, and with FutureRevisionError if it is newer than the
+   * current revision (etcd's `ErrCompacted` / `ErrFutureRev`).
+   */
   revision?: number;
 }
 
@@ -80,11 +84,23 @@ export interface Store {
   update(key: string, value: string, expectedRevision: number, opts?: WriteOptions): Promise<KeyValue>;
   /** Deletes a key (if `expectedRevision` is given, only at that revision). Returns the deleted value with the delete's revision. */
   delete(key: string, expectedRevision?: number): Promise<KeyValue>;
-  /** Watches keys with a prefix. Throws CompactedError if `afterRevision` is older than the compacted revision. */
+  /**
+   * Watches keys with a prefix. Resolves once the watch is established: history after
+   * `afterRevision` has been delivered and live events follow. Rejects with CompactedError if
+   * `afterRevision` is older than the compacted revision; a failure after it resolved (or while
+   * replaying) is reported through `onClose`.
+   */
   watch(prefix: string, opts: WatchOptions): Promise<void>;
-  /** Forgets history at or below `revision` (the latest value of every live key is kept). */
+  /**
+   * Forgets history at or below `revision` (the latest value of every live key is kept).
+   * Compacting to a revision already compacted is a no-op; a revision newer than the current one
+   * fails with FutureRevisionError.
+   */
   compact(revision: number): Promise<void>;
-  /** Flushes and closes; pending writes complete first. */
+  /**
+   * Flushes and closes; pending writes complete first. Open watches end with `onClose` and a
+   * StoreClosedError; later calls reject with StoreClosedError.
+   */
   close(): Promise<void>;
 }
 
@@ -120,5 +136,24 @@ export class CompactedError extends Error {
   ) {
     super(`required revision ${requested} has been compacted (compacted through ${compacted})`);
     this.name = 'CompactedError';
+  }
+}
+
+/** A read or compaction asked for a revision the store has not reached yet (etcd's ErrFutureRev). */
+export class FutureRevisionError extends Error {
+  constructor(
+    readonly requested: number,
+    readonly current: number,
+  ) {
+    super(`required revision ${requested} is a future revision (current revision is ${current})`);
+    this.name = 'FutureRevisionError';
+  }
+}
+
+/** The store was closed (or is closing) and takes no new calls. */
+export class StoreClosedError extends Error {
+  constructor() {
+    super('store is closed');
+    this.name = 'StoreClosedError';
   }
 }

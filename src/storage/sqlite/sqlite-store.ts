@@ -1,0 +1,551 @@
+/**
+ * The embedded Store: a log-structured SQLite database in the manner of kine (see schema.ts),
+ * on better-sqlite3. better-sqlite3 is synchronous, so every statement runs to completion on the
+ * event loop and nothing interleaves inside one; the store keeps each synchronous step short:
+ *
+ * - Writes are queued and committed together (group commit): all writes issued in one
+ *   event-loop turn share one transaction, each resolved only after the COMMIT returned. The
+ *   batch's events are published to watchers in the same synchronous step, right after commit.
+ * - Lists, counts and watch replays read in chunks at a fixed revision and yield between chunks,
+ *   so a 10,000-object list neither blocks the loop nor sees writes made while it runs.
+ * - Compaction deletes superseded rows in batches of revisions, yielding between batches; WAL
+ *   checkpoints (with their fsyncs) run on a worker thread.
+ *
+ * Durability: WAL with `synchronous=NORMAL`. A COMMIT has written its frames to the WAL file
+ * before it returns, so a write whose promise resolved survives the process being killed at any
+ * moment (crash.test.ts proves it); only an OS crash or power loss can lose the last commits.
+ */
+import { statSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import {
+  CompactedError,
+  FutureRevisionError,
+  StoreClosedError,
+  type KeyValue,
+  type ListOptions,
+  type ListResult,
+  type Store,
+  type StoreEvent,
+  type WatchOptions,
+  type WriteOptions,
+} from '../store.js';
+import { applyWrite, isPreconditionError, type Applied, type WriteOp } from './apply-write.js';
+import { Checkpointer, type CheckpointResult, type CheckpointStats } from './checkpointer.js';
+import { CompactionPolicy } from './compaction-policy.js';
+import { keyRange, type KeyRange } from './key-range.js';
+import {
+  COUNT_CHUNK_KEYS,
+  LIST_CHUNK_TARGET_MS,
+  REPLAY_WINDOW_REVISIONS,
+  resolveOptions,
+  TTL_RETRY_MS,
+  WAL_SIZE_LIMIT_BYTES,
+  type ResolvedSqliteStoreOptions,
+  type SqliteStoreOptions,
+} from './options.js';
+import { eventFromRow, kvFromRow } from './row-codec.js';
+import { META_COMPACT_REVISION, migrate, prepareStatements, rangeIndex, type EventRow, type ListRow, type Row, type Statements } from './schema.js';
+import { openStoreLock, type StoreLock } from './store-lock.js';
+import { TtlScheduler } from './ttl-scheduler.js';
+import { Watcher, WatchHub } from './watch-hub.js';
+
+interface PendingWrite {
+  op: WriteOp;
+  resolve(kv: KeyValue): void;
+  reject(err: Error): void;
+}
+
+/** Counters for tests, benchmarks and operators. */
+export interface SqliteStoreStats {
+  revision: number;
+  compactedRevision: number;
+  writes: { committed: number; rejected: number; transactions: number; maxBatch: number; maxCommitMs: number };
+  compaction: { batches: number; rowsDeleted: number; maxBatchMs: number; lastError?: string };
+  /** Undefined for `:memory:` or when checkpoints run inline. */
+  checkpoint: CheckpointStats | undefined;
+  /** Size of the `-wal` file in bytes (0 for `:memory:`). */
+  walBytes: number;
+  watchers: number;
+  ttlKeys: number;
+}
+
+const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** Opens (creating if needed) a SQLite store. */
+export async function openSqliteStore(options: SqliteStoreOptions): Promise<SqliteStore> {
+  return new SqliteStore(resolveOptions(options));
+}
+
+/** Use `openSqliteStore`. */
+export class SqliteStore implements Store {
+  private readonly db: Database.Database;
+  private readonly stmts: Statements;
+  private readonly lock: StoreLock | undefined;
+  private readonly hub = new WatchHub();
+  private readonly ttl: TtlScheduler;
+  private readonly policy: CompactionPolicy;
+  private readonly checkpointer: Checkpointer | undefined;
+  private readonly compactTimer: NodeJS.Timeout | undefined;
+  private readonly runBatch: (batch: PendingWrite[], firstRev: number, now: number) => Array<Applied | Error>;
+  private readonly compactBatch: (from: number, to: number) => number;
+  private readonly pins = new Map<number, number>();
+  private queue: PendingWrite[] = [];
+  private flushPending = false;
+  private rev: number;
+  private compacted: number;
+  private compaction: Promise<void> = Promise.resolve();
+  private listChunkRows = 500;
+  private closing: Promise<void> | undefined;
+  private readonly counters = {
+    committed: 0,
+    rejected: 0,
+    transactions: 0,
+    maxBatch: 0,
+    maxCommitMs: 0,
+    compactBatches: 0,
+    rowsDeleted: 0,
+    maxCompactBatchMs: 0,
+    lastCompactError: undefined as string | undefined,
+  };
+
+  constructor(private readonly opts: ResolvedSqliteStoreOptions) {
+    const memory = opts.path === ':memory:';
+    this.lock = memory ? undefined : openStoreLock(opts.path);
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(opts.path);
+      this.db = db;
+      this.configure(memory);
+      migrate(db);
+      this.stmts = prepareStatements(db);
+    } catch (err) {
+      db?.close();
+      this.lock?.release();
+      throw err;
+    }
+    this.rev = (this.stmts.sequence.get() as number | undefined) ?? 0;
+    this.compacted = (this.stmts.getMeta.get(META_COMPACT_REVISION) as number | undefined) ?? 0;
+
+    this.runBatch = this.db.transaction((batch: PendingWrite[], firstRev: number, now: number) => {
+      const out: Array<Applied | Error> = [];
+      let rev = firstRev;
+      for (const w of batch) {
+        try {
+          out.push(applyWrite(this.stmts, w.op, rev, now));
+          rev++;
+        } catch (err) {
+          if (!isPreconditionError(err)) throw err;
+          out.push(err as Error);
+        }
+      }
+      return out;
+    });
+    this.compactBatch = this.db.transaction((from: number, to: number) => {
+      const deleted = this.stmts.compact.run({ from, to }).changes;
+      this.stmts.setMeta.run(META_COMPACT_REVISION, to);
+      return deleted;
+    });
+
+    this.ttl = new TtlScheduler((key, revision) => this.expire(key, revision), opts.now);
+    for (const r of this.stmts.ttlRows.iterate() as IterableIterator<Pick<Row, 'name' | 'id' | 'expires_at'>>) {
+      if (r.expires_at !== null) this.ttl.set(r.name, r.id, r.expires_at);
+    }
+
+    this.policy = new CompactionPolicy({
+      retentionMs: opts.historyRetentionMs,
+      minRetainRevisions: opts.minRetainRevisions,
+      maxRetainRevisions: opts.maxRetainRevisions,
+    });
+    this.policy.observe(opts.now(), this.rev);
+    if (opts.compactIntervalMs > 0) {
+      this.compactTimer = setInterval(() => this.autoCompact(), opts.compactIntervalMs);
+      this.compactTimer.unref();
+    }
+    if (!memory && opts.checkpointIntervalMs > 0) {
+      this.checkpointer = new Checkpointer(opts.path, opts.checkpointIntervalMs, (err) => {
+        // Fall back to SQLite's own checkpoints in the commit path: slower, but bounded.
+        process.emitWarning(`SQLite store: checkpoint worker failed (${err.message}); checkpointing inline`);
+        if (this.db.open) this.db.pragma('wal_autocheckpoint = 1000');
+      });
+    }
+  }
+
+  private configure(memory: boolean): void {
+    const db = this.db;
+    if (!memory) {
+      const mode = db.pragma('journal_mode = WAL', { simple: true }) as string;
+      if (mode.toLowerCase() !== 'wal') throw new Error(`could not switch ${this.opts.path} to WAL mode (got ${mode})`);
+      db.pragma('synchronous = NORMAL');
+      db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
+      // The worker thread checkpoints; 0 keeps checkpoints (and their fsyncs) out of commits.
+      db.pragma(`wal_autocheckpoint = ${this.opts.checkpointIntervalMs > 0 ? 0 : 1000}`);
+    }
+    db.pragma(`cache_size = -${this.opts.cacheSizeKiB}`);
+    db.pragma('temp_store = MEMORY');
+    // The worker's checkpoint never holds a lock the writer waits for; keep any wait short.
+    db.pragma('busy_timeout = 200');
+  }
+
+  // ---- reads ----
+
+  async currentRevision(): Promise<number> {
+    this.assertOpen();
+    return this.rev;
+  }
+
+  async compactedRevision(): Promise<number> {
+    this.assertOpen();
+    return this.compacted;
+  }
+
+  async get(key: string): Promise<KeyValue | undefined> {
+    this.assertOpen();
+    const r = this.stmts.latest.get(key) as Row | undefined;
+    return r && r.deleted === 0 ? kvFromRow(r) : undefined;
+  }
+
+  async list(prefix: string, opts: ListOptions = {}): Promise<ListResult> {
+    this.assertOpen();
+    const limit = opts.limit && opts.limit > 0 ? opts.limit : Infinity;
+    const rev = this.readRevision(opts.revision);
+    const items: KeyValue[] = [];
+    let after = opts.afterKey;
+    const unpin = this.pin(rev);
+    try {
+      for (;;) {
+        // One more than the page so `more` is known without another query.
+        const want = Math.min(this.listChunkRows, limit + 1 - items.length);
+        const started = performance.now();
+        const rows = this.listRows(keyRange(prefix, after), rev, want);
+        this.tuneListChunk(rows.length, performance.now() - started);
+        for (const r of rows) items.push(kvFromRow(r));
+        if (rows.length < want || items.length > limit) break;
+        after = (rows[rows.length - 1] as ListRow).name;
+        await yieldToLoop();
+        this.assertReadable(rev);
+      }
+    } finally {
+      unpin();
+    }
+    const more = items.length > limit;
+    if (more) items.length = limit;
+    return { items, revision: rev, more };
+  }
+
+  async count(prefix: string): Promise<number> {
+    this.assertOpen();
+    const rev = this.rev;
+    const unpin = this.pin(rev);
+    let total = 0;
+    let after: string | undefined;
+    try {
+      for (;;) {
+        const range = keyRange(prefix, after);
+        const names = this.rangeStatements(range).names.all({ ...bind(range), rev, limit: COUNT_CHUNK_KEYS }) as string[];
+        total += names.length;
+        if (names.length < COUNT_CHUNK_KEYS) return total;
+        after = names[names.length - 1];
+        await yieldToLoop();
+        this.assertReadable(rev);
+      }
+    } finally {
+      unpin();
+    }
+  }
+
+  // ---- writes ----
+
+  create(key: string, value: string, opts?: WriteOptions): Promise<KeyValue> {
+    return this.enqueue({ kind: 'create', key, value, ttlSeconds: opts?.ttlSeconds });
+  }
+
+  update(key: string, value: string, expectedRevision: number, opts?: WriteOptions): Promise<KeyValue> {
+    return this.enqueue({ kind: 'update', key, value, expected: expectedRevision, ttlSeconds: opts?.ttlSeconds });
+  }
+
+  delete(key: string, expectedRevision?: number): Promise<KeyValue> {
+    return this.enqueue({ kind: 'delete', key, expected: expectedRevision });
+  }
+
+  private enqueue(op: WriteOp): Promise<KeyValue> {
+    if (this.closing) return Promise.reject(new StoreClosedError());
+    const invalid = validate(op);
+    if (invalid) return Promise.reject(invalid);
+    return new Promise<KeyValue>((resolve, reject) => {
+      const w = { op, resolve, reject };
+      if (!this.opts.groupCommit) {
+        this.commit([w]);
+        return;
+      }
+      this.queue.push(w);
+      if (!this.flushPending) {
+        this.flushPending = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Commits what is queued, at most `maxBatchWrites` per transaction, one transaction per turn. */
+  private flush(): void {
+    this.flushPending = false;
+    if (this.queue.length === 0) return;
+    const batch = this.queue.length <= this.opts.maxBatchWrites ? this.queue : this.queue.slice(0, this.opts.maxBatchWrites);
+    this.queue = batch === this.queue ? [] : this.queue.slice(batch.length);
+    if (this.queue.length > 0) {
+      this.flushPending = true;
+      setImmediate(() => this.flush());
+    }
+    this.commit(batch);
+  }
+
+  private commit(batch: PendingWrite[]): void {
+    const started = performance.now();
+    let outcomes: Array<Applied | Error>;
+    try {
+      outcomes = this.runBatch(batch, this.rev + 1, this.opts.now());
+    } catch (err) {
+      // Rolled back: nothing of the batch was written and no revision was used.
+      const e = err instanceof Error ? err : new Error(String(err));
+      for (const w of batch) w.reject(e);
+      this.counters.rejected += batch.length;
+      return;
+    }
+    const events: StoreEvent[] = [];
+    for (const o of outcomes) {
+      if (o instanceof Error) continue;
+      events.push(o.event);
+      this.rev = o.kv.modRevision;
+      if (o.expiresAt !== null) this.ttl.set(o.kv.key, o.kv.modRevision, o.expiresAt);
+      else this.ttl.clear(o.kv.key);
+    }
+    const c = this.counters;
+    c.transactions++;
+    c.committed += events.length;
+    c.rejected += batch.length - events.length;
+    c.maxBatch = Math.max(c.maxBatch, batch.length);
+    c.maxCommitMs = Math.max(c.maxCommitMs, performance.now() - started);
+    // Watchers see the commit before any writer's continuation runs.
+    this.hub.publish(events);
+    batch.forEach((w, i) => {
+      const o = outcomes[i] as Applied | Error;
+      if (o instanceof Error) w.reject(o);
+      else w.resolve(o.kv);
+    });
+  }
+
+  /** The TTL timer's guarded delete: a write that raced the expiry wins. */
+  private expire(key: string, revision: number): void {
+    this.delete(key, revision).catch((err: unknown) => {
+      if (isPreconditionError(err) || err instanceof StoreClosedError) return;
+      this.ttl.retry(key, revision, TTL_RETRY_MS);
+    });
+  }
+
+  // ---- watch ----
+
+  async watch(prefix: string, opts: WatchOptions): Promise<void> {
+    this.assertOpen();
+    if (opts.afterRevision > 0 && opts.afterRevision < this.compacted) {
+      throw new CompactedError(opts.afterRevision, this.compacted);
+    }
+    const start = opts.afterRevision > 0 ? opts.afterRevision : this.rev;
+    const w = new Watcher(prefix, start, opts);
+    if (w.done) return;
+    const unpin = this.pin(start);
+    try {
+      // Replay history in windows; the check that history is exhausted and the attach run in one
+      // synchronous step, so no commit can fall between replay and live delivery.
+      let cursor = start;
+      while (cursor < this.rev) {
+        if (this.closing) return w.close(new StoreClosedError());
+        if (cursor < this.compacted) return w.close(new CompactedError(cursor, this.compacted));
+        const upto = Math.min(this.rev, cursor + REPLAY_WINDOW_REVISIONS);
+        w.deliver(this.readEvents(prefix, cursor, upto));
+        if (w.done) return;
+        w.lastRevision = Math.max(w.lastRevision, upto);
+        cursor = upto;
+        if (cursor < this.rev) await yieldToLoop();
+      }
+      if (this.closing) return w.close(new StoreClosedError());
+      w.attach(this.hub);
+    } finally {
+      unpin();
+    }
+  }
+
+  private readEvents(prefix: string, after: number, upto: number): StoreEvent[] {
+    const range = keyRange(prefix);
+    const rows = this.rangeStatements(range).events.all({ ...bind(range), after, upto }) as EventRow[];
+    return rows.map(eventFromRow);
+  }
+
+  // ---- compaction ----
+
+  async compact(revision: number): Promise<void> {
+    this.assertOpen();
+    if (revision > this.rev) throw new FutureRevisionError(revision, this.rev);
+    await this.compactTo(revision);
+  }
+
+  /** Serializes compactions; each runs in batches of revisions with a yield between batches. */
+  private compactTo(target: number): Promise<void> {
+    const run = this.compaction.then(async () => {
+      while (this.compacted < target) {
+        if (this.closing) throw new StoreClosedError();
+        const to = Math.min(target, this.compacted + this.opts.compactBatchRevisions);
+        const started = performance.now();
+        const deleted = this.compactBatch(this.compacted, to);
+        this.compacted = to;
+        const c = this.counters;
+        c.compactBatches++;
+        c.rowsDeleted += deleted;
+        c.maxCompactBatchMs = Math.max(c.maxCompactBatchMs, performance.now() - started);
+        if (this.compacted < target) await yieldToLoop();
+      }
+    });
+    this.compaction = run.catch(() => undefined);
+    return run;
+  }
+
+  private autoCompact(): void {
+    if (this.closing) return;
+    const now = this.opts.now();
+    this.policy.observe(now, this.rev);
+    const target = this.policy.target(now, this.rev, this.oldestPin());
+    if (target <= this.compacted) return;
+    this.compactTo(target).catch((err: unknown) => {
+      if (!(err instanceof StoreClosedError)) this.counters.lastCompactError = String(err);
+    });
+  }
+
+  /** Keeps automatic compaction at or below `rev` while a read at `rev` is in flight. */
+  private pin(rev: number): () => void {
+    this.pins.set(rev, (this.pins.get(rev) ?? 0) + 1);
+    return () => {
+      const n = (this.pins.get(rev) ?? 1) - 1;
+      if (n > 0) this.pins.set(rev, n);
+      else this.pins.delete(rev);
+    };
+  }
+
+  private oldestPin(): number {
+    let min = Infinity;
+    for (const rev of this.pins.keys()) min = Math.min(min, rev);
+    return min;
+  }
+
+  // ---- maintenance ----
+
+  /** Runs a WAL checkpoint now (on the worker when there is one). For tests and operators. */
+  async checkpoint(): Promise<CheckpointResult> {
+    this.assertOpen();
+    if (this.checkpointer && !this.checkpointer.stats.fallback) return this.checkpointer.checkpoint();
+    const started = performance.now();
+    const [row] = this.db.pragma('wal_checkpoint(PASSIVE)') as Array<{ log: number; checkpointed: number }>;
+    return { log: row?.log ?? 0, checkpointed: row?.checkpointed ?? 0, ms: performance.now() - started };
+  }
+
+  stats(): SqliteStoreStats {
+    const c = this.counters;
+    let walBytes = 0;
+    if (this.opts.path !== ':memory:') {
+      try {
+        walBytes = statSync(`${this.opts.path}-wal`).size;
+      } catch {
+        walBytes = 0; // no WAL file right now (closed, or not yet written)
+      }
+    }
+    return {
+      revision: this.rev,
+      compactedRevision: this.compacted,
+      writes: {
+        committed: c.committed,
+        rejected: c.rejected,
+        transactions: c.transactions,
+        maxBatch: c.maxBatch,
+        maxCommitMs: c.maxCommitMs,
+      },
+      compaction: {
+        batches: c.compactBatches,
+        rowsDeleted: c.rowsDeleted,
+        maxBatchMs: c.maxCompactBatchMs,
+        ...(c.lastCompactError ? { lastError: c.lastCompactError } : {}),
+      },
+      checkpoint: this.checkpointer ? { ...this.checkpointer.stats } : undefined,
+      walBytes,
+      watchers: this.hub.size,
+      ttlKeys: this.ttl.size,
+    };
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    // No new calls from here on (assertOpen and enqueue check `closing`).
+    this.ttl.stop();
+    if (this.compactTimer) clearInterval(this.compactTimer);
+    // Writes already queued complete: commit them now, in order.
+    while (this.queue.length > 0) this.flush();
+    await this.compaction;
+    this.hub.closeAll(new StoreClosedError());
+    await this.checkpointer?.stop();
+    this.db.close();
+    this.lock?.release();
+  }
+
+  // ---- helpers ----
+
+  private assertOpen(): void {
+    if (this.closing) throw new StoreClosedError();
+  }
+
+  /** Re-checked after every yield of a chunked read at `rev`. */
+  private assertReadable(rev: number): void {
+    this.assertOpen();
+    if (rev < this.compacted) throw new CompactedError(rev, this.compacted);
+  }
+
+  private readRevision(requested: number | undefined): number {
+    if (requested === undefined || requested <= 0) return this.rev;
+    if (requested > this.rev) throw new FutureRevisionError(requested, this.rev);
+    if (requested < this.compacted) throw new CompactedError(requested, this.compacted);
+    return requested;
+  }
+
+  private rangeStatements(range: KeyRange): Statements['ranges'][number] {
+    return this.stmts.ranges[rangeIndex(range.fromExclusive, range.to !== undefined)] as Statements['ranges'][number];
+  }
+
+  private listRows(range: KeyRange, rev: number, limit: number): ListRow[] {
+    return this.rangeStatements(range).list.all({ ...bind(range), rev, limit }) as ListRow[];
+  }
+
+  /** Sizes list chunks so one synchronous query takes about LIST_CHUNK_TARGET_MS. */
+  private tuneListChunk(rows: number, ms: number): void {
+    if (rows < this.listChunkRows / 2) return; // too small a sample
+    const perRow = ms / rows;
+    const ideal = perRow > 0 ? LIST_CHUNK_TARGET_MS / perRow : 5000;
+    this.listChunkRows = Math.round(Math.min(5000, Math.max(50, (this.listChunkRows + ideal) / 2)));
+  }
+}
+
+/** Named parameters for a key range (better-sqlite3 rejects unused named parameters). */
+function bind(range: KeyRange): { from: string; to?: string } {
+  return range.to === undefined ? { from: range.from } : { from: range.from, to: range.to };
+}
+
+function validate(op: WriteOp): Error | undefined {
+  if (typeof op.key !== 'string' || op.key === '') return new TypeError('key must be a non-empty string');
+  if (op.kind !== 'delete' && typeof op.value !== 'string') return new TypeError(`value of ${op.key} must be a string`);
+  if (op.kind !== 'delete' && op.ttlSeconds !== undefined && !(Number.isFinite(op.ttlSeconds) && op.ttlSeconds > 0)) {
+    return new RangeError(`ttlSeconds of ${op.key} must be a positive number, got ${op.ttlSeconds}`);
+  }
+  const expected = op.kind === 'create' ? undefined : op.expected;
+  if (expected !== undefined && !(Number.isInteger(expected) && expected > 0)) {
+    return new RangeError(`expected revision of ${op.key} must be a positive integer, got ${expected}`);
+  }
+  return undefined;
+}
