@@ -91,6 +91,7 @@ export class SqliteStore implements Store {
   private readonly pins = new Map<number, number>();
   private queue: PendingWrite[] = [];
   private flushPending = false;
+  private writesPaused = 0;
   private rev: number;
   private compacted: number;
   private compaction: Promise<void> = Promise.resolve();
@@ -162,10 +163,13 @@ export class SqliteStore implements Store {
       this.compactTimer.unref();
     }
     if (!memory && opts.checkpointIntervalMs > 0) {
-      this.checkpointer = new Checkpointer(opts.path, opts.checkpointIntervalMs, (err) => {
-        // Fall back to SQLite's own checkpoints in the commit path: slower, but bounded.
-        process.emitWarning(`SQLite store: checkpoint worker failed (${err.message}); checkpointing inline`);
-        if (this.db.open) this.db.pragma('wal_autocheckpoint = 1000');
+      this.checkpointer = new Checkpointer(opts.path, opts.checkpointIntervalMs, {
+        pauseWrites: () => this.pauseWrites(),
+        onFailure: (err) => {
+          // Fall back to SQLite's own checkpoints in the commit path: slower, but bounded.
+          process.emitWarning(`SQLite store: checkpoint worker failed (${err.message}); checkpointing inline`);
+          if (this.db.open) this.db.pragma('wal_autocheckpoint = 1000');
+        },
       });
     }
   }
@@ -273,28 +277,46 @@ export class SqliteStore implements Store {
     if (invalid) return Promise.reject(invalid);
     return new Promise<KeyValue>((resolve, reject) => {
       const w = { op, resolve, reject };
-      if (!this.opts.groupCommit) {
+      if (!this.opts.groupCommit && this.writesPaused === 0) {
         this.commit([w]);
         return;
       }
       this.queue.push(w);
-      if (!this.flushPending) {
-        this.flushPending = true;
-        setImmediate(() => this.flush());
-      }
+      this.scheduleFlush();
     });
   }
 
-  /** Commits what is queued, at most `maxBatchWrites` per transaction, one transaction per turn. */
-  private flush(): void {
+  private scheduleFlush(): void {
+    if (this.flushPending) return;
+    this.flushPending = true;
+    setImmediate(() => this.flush());
+  }
+
+  /**
+   * Holds commits back (writes keep queueing) until the returned function is called; the
+   * checkpointer uses it to let the WAL restart (see checkpointer.ts).
+   */
+  private pauseWrites(): () => void {
+    this.writesPaused++;
+    let resumed = false;
+    return () => {
+      if (resumed) return;
+      resumed = true;
+      this.writesPaused--;
+      if (this.writesPaused === 0 && this.queue.length > 0) this.scheduleFlush();
+    };
+  }
+
+  /**
+   * Commits what is queued, at most `maxBatchWrites` per transaction, one transaction per turn.
+   * `force` commits even while writes are paused (shutdown).
+   */
+  private flush(force = false): void {
     this.flushPending = false;
-    if (this.queue.length === 0) return;
+    if (this.queue.length === 0 || (this.writesPaused > 0 && !force)) return;
     const batch = this.queue.length <= this.opts.maxBatchWrites ? this.queue : this.queue.slice(0, this.opts.maxBatchWrites);
     this.queue = batch === this.queue ? [] : this.queue.slice(batch.length);
-    if (this.queue.length > 0) {
-      this.flushPending = true;
-      setImmediate(() => this.flush());
-    }
+    if (this.queue.length > 0) this.scheduleFlush();
     this.commit(batch);
   }
 
@@ -311,9 +333,11 @@ export class SqliteStore implements Store {
       return;
     }
     const events: StoreEvent[] = [];
+    let bytes = 0;
     for (const o of outcomes) {
       if (o instanceof Error) continue;
       events.push(o.event);
+      bytes += o.kv.key.length + (o.event.type === 'put' ? o.kv.value.length : 0);
       this.rev = o.kv.modRevision;
       if (o.expiresAt !== null) this.ttl.set(o.kv.key, o.kv.modRevision, o.expiresAt);
       else this.ttl.clear(o.kv.key);
@@ -324,6 +348,7 @@ export class SqliteStore implements Store {
     c.rejected += batch.length - events.length;
     c.maxBatch = Math.max(c.maxBatch, batch.length);
     c.maxCommitMs = Math.max(c.maxCommitMs, performance.now() - started);
+    this.checkpointer?.noteWritten(bytes);
     // Watchers see the commit before any writer's continuation runs.
     this.hub.publish(events);
     batch.forEach((w, i) => {
@@ -487,8 +512,8 @@ export class SqliteStore implements Store {
     // No new calls from here on (assertOpen and enqueue check `closing`).
     this.ttl.stop();
     if (this.compactTimer) clearInterval(this.compactTimer);
-    // Writes already queued complete: commit them now, in order.
-    while (this.queue.length > 0) this.flush();
+    // Writes already queued complete: commit them now, in order (even during a checkpoint pause).
+    while (this.queue.length > 0) this.flush(true);
     await this.compaction;
     this.hub.closeAll(new StoreClosedError());
     await this.checkpointer?.stop();
