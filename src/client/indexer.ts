@@ -7,6 +7,9 @@
  * Only the informer writes; everyone else gets the read-only `Lister` view. Objects are shared,
  * never copied: callers must treat them as immutable (the informer freezes them).
  */
+import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
+import type { Selector } from '../api/labels.js';
+import { labelSelectorAsSelector, parseSelector, selectorFromSet } from '../api/labels.js';
 import type { Logger } from './log.js';
 import { silentLogger } from './log.js';
 import type { ObjectLike } from './types.js';
@@ -52,6 +55,11 @@ export interface Lister<T extends ObjectLike> {
   listByNamespace(namespace: string): T[];
   /** Objects whose index `indexName` contains `value`. */
   byIndex(indexName: string, value: string): T[];
+  /**
+   * Objects whose labels match `selector` (a parsed Selector, selector string, metav1.LabelSelector
+   * or label map), within `namespace` if given. An empty LabelSelector matches everything.
+   */
+  select(selector: Selector | string | LabelSelector | Record<string, string>, namespace?: string): T[];
   /** Keys whose index `indexName` contains `value`. */
   indexKeys(indexName: string, value: string): string[];
   /** Every value present in an index. */
@@ -121,6 +129,13 @@ export class Indexer<T extends ObjectLike> implements Lister<T> {
   indexKeys(indexName: string, value: string): string[] {
     return [...(this.index(indexName).get(value) ?? [])];
   }
+  select(selector: Selector | string | LabelSelector | Record<string, string>, namespace?: string): T[] {
+    const sel = toSelector(selector);
+    const candidates = namespace === undefined ? this.items.values() : this.listByNamespace(namespace);
+    const out: T[] = [];
+    for (const obj of candidates) if (sel.matches(obj.metadata?.labels)) out.push(obj);
+    return out;
+  }
   indexValues(indexName: string): string[] {
     return [...this.index(indexName).keys()];
   }
@@ -172,6 +187,14 @@ export class Indexer<T extends ObjectLike> implements Lister<T> {
       return [];
     }
   }
+}
+
+function toSelector(s: Selector | string | LabelSelector | Record<string, string>): Selector {
+  if (typeof s === 'string') return parseSelector(s);
+  if (typeof (s as Selector).matches === 'function') return s as Selector;
+  const keys = Object.keys(s);
+  if (keys.length === 0 || keys.every((k) => k === 'matchLabels' || k === 'matchExpressions')) return labelSelectorAsSelector(s as LabelSelector);
+  return selectorFromSet(s as Record<string, string>);
 }
 
 function addTo(index: Map<string, Set<string>>, value: string, key: string): void {
