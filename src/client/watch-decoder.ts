@@ -54,8 +54,14 @@ function* parseSegment(segment: string): Generator<unknown> {
     value = JSON.parse(text);
   } catch {
     // Possibly several objects on one line; anything left over is garbage.
-    const { objects, rest } = splitObjects(text);
-    if (rest.trim() || objects.length === 0) throw new WatchDecodeError(`malformed JSON in watch stream: ${snippet(text)}`);
+    let split: { objects: string[]; rest: string } | undefined;
+    try {
+      split = splitObjects(text);
+    } catch {
+      split = undefined;
+    }
+    if (!split || split.rest.trim() || split.objects.length === 0) throw new WatchDecodeError(`malformed JSON in watch stream: ${snippet(text)}`);
+    const { objects } = split;
     for (const o of objects) yield parseOne(o);
     return;
   }
