@@ -12,7 +12,8 @@
  *   (`meta.ObjectMeta`, `core.PodTemplateSpec`). Suffix `[]` = list, `{}` = map with string keys.
  * - flags: `!` required · `merge=<key>` strategic-merge list merged by key · `patch=<strategy>` and
  *   `mergeKey=<key>` for other strategies · `list=atomic|set|map:<k1>,<k2>` (`x-kubernetes-list-type`
- *   and `-list-map-keys`) · `map=atomic|granular` · `enum=A|B|C`.
+ *   and `-list-map-keys`) · `map=atomic|granular` · `enum=A|B|C` · `ptr` a Go pointer field (its zero
+ *   value is meaningful).
  *
  * A body whose first line is `@atomic` describes a `+structType=atomic` struct.
  */
@@ -114,6 +115,9 @@ function parseField(pkg: string, line: string, where: string): FieldSchema {
       case 'map':
         if (value !== 'atomic' && value !== 'granular') throw new Error(`schema table ${where}: bad map type "${value}"`);
         field.mapType = value;
+        break;
+      case 'ptr':
+        field.pointer = true;
         break;
       case 'enum':
         field.enum = value.split('|');

@@ -56,6 +56,12 @@ export interface FieldSchema {
    * `name` is then the protobuf field name, not a JSON key.
    */
   inline?: boolean;
+  /**
+   * A Go pointer field (`*int32`, `*bool`, `*string`): unset is distinct from the zero value, so a
+   * zero (`replicas: 0`, `optional: false`, `storageClassName: ""`) is meaningful. Protobuf carries
+   * non-pointer fields even when zero; decoders drop those zeros as a JSON client would omit them.
+   */
+  pointer?: boolean;
 }
 
 export interface GroupVersionKind {

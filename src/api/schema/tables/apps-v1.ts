@@ -31,7 +31,7 @@ export const APPS_V1_TABLES: readonly TypeTable[] = [
       template              2 core.PodTemplateSpec !
       updateStrategy        3 DaemonSetUpdateStrategy
       minReadySeconds       4 int32
-      revisionHistoryLimit  6 int32`,
+      revisionHistoryLimit  6 int32 ptr`,
     DaemonSetStatus: `
       currentNumberScheduled  1 int32 !
       numberMisscheduled      2 int32 !
@@ -41,7 +41,7 @@ export const APPS_V1_TABLES: readonly TypeTable[] = [
       updatedNumberScheduled  6 int32
       numberAvailable         7 int32
       numberUnavailable       8 int32
-      collisionCount          9 int32
+      collisionCount          9 int32 ptr
       conditions             10 DaemonSetCondition[] merge=type list=map:type`,
     DaemonSetUpdateStrategy: `
       type           1 string enum=OnDelete|RollingUpdate
@@ -61,14 +61,14 @@ export const APPS_V1_TABLES: readonly TypeTable[] = [
       metadata  1 meta.ListMeta
       items     2 Deployment[]`,
     DeploymentSpec: `
-      replicas                 1 int32
+      replicas                 1 int32 ptr
       selector                 2 meta.LabelSelector !
       template                 3 core.PodTemplateSpec !
       strategy                 4 DeploymentStrategy patch=retainKeys
       minReadySeconds          5 int32
-      revisionHistoryLimit     6 int32
+      revisionHistoryLimit     6 int32 ptr
       paused                   7 boolean
-      progressDeadlineSeconds  9 int32`,
+      progressDeadlineSeconds  9 int32 ptr`,
     DeploymentStatus: `
       observedGeneration   1 int64
       replicas             2 int32
@@ -76,9 +76,9 @@ export const APPS_V1_TABLES: readonly TypeTable[] = [
       readyReplicas        7 int32
       availableReplicas    4 int32
       unavailableReplicas  5 int32
-      terminatingReplicas  9 int32
+      terminatingReplicas  9 int32 ptr
       conditions           6 DeploymentCondition[] merge=type list=map:type
-      collisionCount       8 int32`,
+      collisionCount       8 int32 ptr`,
     DeploymentStrategy: `
       type           1 string enum=Recreate|RollingUpdate
       rollingUpdate  2 RollingUpdateDeployment`,
@@ -96,7 +96,7 @@ export const APPS_V1_TABLES: readonly TypeTable[] = [
       metadata  1 meta.ListMeta
       items     2 ReplicaSet[]`,
     ReplicaSetSpec: `
-      replicas         1 int32
+      replicas         1 int32 ptr
       minReadySeconds  4 int32
       selector         2 meta.LabelSelector !
       template         3 core.PodTemplateSpec`,
@@ -105,7 +105,7 @@ export const APPS_V1_TABLES: readonly TypeTable[] = [
       fullyLabeledReplicas  2 int32
       readyReplicas         4 int32
       availableReplicas     5 int32
-      terminatingReplicas   7 int32
+      terminatingReplicas   7 int32 ptr
       observedGeneration    3 int64
       conditions            6 ReplicaSetCondition[] merge=type list=map:type`,
     RollingUpdateDaemonSet: `
@@ -115,7 +115,7 @@ export const APPS_V1_TABLES: readonly TypeTable[] = [
       maxUnavailable  1 IntOrString
       maxSurge        2 IntOrString`,
     RollingUpdateStatefulSetStrategy: `
-      partition       1 int32
+      partition       1 int32 ptr
       maxUnavailable  2 IntOrString`,
     StatefulSet: `
       metadata  1 meta.ObjectMeta
@@ -136,14 +136,14 @@ export const APPS_V1_TABLES: readonly TypeTable[] = [
       whenDeleted  1 string enum=Delete|Retain
       whenScaled   2 string enum=Delete|Retain`,
     StatefulSetSpec: `
-      replicas                              1 int32
+      replicas                              1 int32 ptr
       selector                              2 meta.LabelSelector !
       template                              3 core.PodTemplateSpec !
       volumeClaimTemplates                  4 core.PersistentVolumeClaim[] list=atomic
       serviceName                           5 string
       podManagementPolicy                   6 string enum=OrderedReady|Parallel
       updateStrategy                        7 StatefulSetUpdateStrategy
-      revisionHistoryLimit                  8 int32
+      revisionHistoryLimit                  8 int32 ptr
       minReadySeconds                       9 int32
       persistentVolumeClaimRetentionPolicy 10 StatefulSetPersistentVolumeClaimRetentionPolicy
       ordinals                             11 StatefulSetOrdinals`,
@@ -155,7 +155,7 @@ export const APPS_V1_TABLES: readonly TypeTable[] = [
       updatedReplicas     5 int32
       currentRevision     6 string
       updateRevision      7 string
-      collisionCount      9 int32
+      collisionCount      9 int32 ptr
       conditions         10 StatefulSetCondition[] merge=type list=map:type
       availableReplicas  11 int32`,
     StatefulSetUpdateStrategy: `

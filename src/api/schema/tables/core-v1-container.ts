@@ -8,12 +8,12 @@ export const CORE_V1_CONTAINER_TABLES: readonly TypeTable[] = [
   defineTypes('io.k8s.api.core.v1', {
     ConfigMapEnvSource: `
       ...localObjectReference  1 LocalObjectReference
-      optional                 2 boolean`,
+      optional                 2 boolean ptr`,
     ConfigMapKeySelector: `
       @atomic
       ...localObjectReference  1 LocalObjectReference
       key                      2 string !
-      optional                 3 boolean`,
+      optional                 3 boolean ptr`,
     Container: `
       name                      1 string !
       image                     2 string
@@ -25,7 +25,7 @@ export const CORE_V1_CONTAINER_TABLES: readonly TypeTable[] = [
       env                       7 EnvVar[] merge=name list=map:name
       resources                 8 ResourceRequirements
       resizePolicy             23 ContainerResizePolicy[]
-      restartPolicy            24 string
+      restartPolicy            24 string ptr
       volumeMounts              9 VolumeMount[] merge=mountPath list=map:mountPath
       volumeDevices            21 VolumeDevice[] merge=devicePath list=map:devicePath
       livenessProbe            10 Probe
@@ -75,7 +75,7 @@ export const CORE_V1_CONTAINER_TABLES: readonly TypeTable[] = [
       env                       7 EnvVar[] merge=name list=map:name
       resources                 8 ResourceRequirements
       resizePolicy             23 ContainerResizePolicy[]
-      restartPolicy            24 string
+      restartPolicy            24 string ptr
       volumeMounts              9 VolumeMount[] merge=mountPath list=map:mountPath
       volumeDevices            21 VolumeDevice[] merge=devicePath list=map:devicePath
       livenessProbe            10 Probe
@@ -93,7 +93,7 @@ export const CORE_V1_CONTAINER_TABLES: readonly TypeTable[] = [
       command  1 string[] list=atomic`,
     GRPCAction: `
       port     1 int32 !
-      service  2 string`,
+      service  2 string ptr`,
     HTTPGetAction: `
       path         1 string
       port         2 IntOrString !
@@ -106,7 +106,7 @@ export const CORE_V1_CONTAINER_TABLES: readonly TypeTable[] = [
     Lifecycle: `
       postStart   1 LifecycleHandler
       preStop     2 LifecycleHandler
-      stopSignal  3 string`,
+      stopSignal  3 string ptr`,
     LifecycleHandler: `
       exec       1 ExecAction
       httpGet    2 HTTPGetAction
@@ -123,7 +123,7 @@ export const CORE_V1_CONTAINER_TABLES: readonly TypeTable[] = [
       periodSeconds                  4 int32
       successThreshold               5 int32
       failureThreshold               6 int32
-      terminationGracePeriodSeconds  7 int64`,
+      terminationGracePeriodSeconds  7 int64 ptr`,
     ProbeHandler: `
       exec       1 ExecAction
       httpGet    2 HTTPGetAction
@@ -131,7 +131,7 @@ export const CORE_V1_CONTAINER_TABLES: readonly TypeTable[] = [
       grpc       4 GRPCAction`,
     ResourceClaim: `
       name     1 string !
-      request  2 string`,
+      request  2 string ptr`,
     ResourceFieldSelector: `
       @atomic
       containerName  1 string
@@ -143,12 +143,12 @@ export const CORE_V1_CONTAINER_TABLES: readonly TypeTable[] = [
       claims    3 ResourceClaim[] list=map:name`,
     SecretEnvSource: `
       ...localObjectReference  1 LocalObjectReference
-      optional                 2 boolean`,
+      optional                 2 boolean ptr`,
     SecretKeySelector: `
       @atomic
       ...localObjectReference  1 LocalObjectReference
       key                      2 string !
-      optional                 3 boolean`,
+      optional                 3 boolean ptr`,
     SleepAction: `
       seconds  1 int64 !`,
     TCPSocketAction: `
@@ -160,10 +160,10 @@ export const CORE_V1_CONTAINER_TABLES: readonly TypeTable[] = [
     VolumeMount: `
       name               1 string !
       readOnly           2 boolean
-      recursiveReadOnly  7 string
+      recursiveReadOnly  7 string ptr
       mountPath          3 string !
       subPath            4 string
-      mountPropagation   5 string
+      mountPropagation   5 string ptr
       subPathExpr        6 string`,
   }),
 ];

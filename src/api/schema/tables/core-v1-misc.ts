@@ -11,7 +11,7 @@ export const CORE_V1_MISC_TABLES: readonly TypeTable[] = [
       target    2 ObjectReference !`,
     ConfigMap: `
       metadata    1 meta.ObjectMeta
-      immutable   4 boolean
+      immutable   4 boolean ptr
       data        2 string{}
       binaryData  3 bytes{}`,
     ConfigMapList: `
@@ -28,7 +28,7 @@ export const CORE_V1_MISC_TABLES: readonly TypeTable[] = [
       count               8 int32
       type                9 string
       eventTime          10 MicroTime
-      series             11 EventSeries
+      series             11 EventSeries ptr
       action             12 string
       related            13 ObjectReference
       reportingComponent 14 string
@@ -74,7 +74,7 @@ export const CORE_V1_MISC_TABLES: readonly TypeTable[] = [
       fieldPath        7 string`,
     Secret: `
       metadata    1 meta.ObjectMeta
-      immutable   5 boolean
+      immutable   5 boolean ptr
       data        2 bytes{}
       stringData  4 string{}
       type        3 string`,
@@ -89,7 +89,7 @@ export const CORE_V1_MISC_TABLES: readonly TypeTable[] = [
       metadata                      1 meta.ObjectMeta
       secrets                       2 ObjectReference[] merge=name list=map:name
       imagePullSecrets              3 LocalObjectReference[]
-      automountServiceAccountToken  4 boolean`,
+      automountServiceAccountToken  4 boolean ptr`,
     ServiceAccountList: `
       metadata  1 meta.ListMeta
       items     2 ServiceAccount[]`,

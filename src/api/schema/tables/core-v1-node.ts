@@ -44,7 +44,7 @@ export const CORE_V1_NODE_TABLES: readonly TypeTable[] = [
     NodeDaemonEndpoints: `
       kubeletEndpoint  1 DaemonEndpoint`,
     NodeFeatures: `
-      supplementalGroupsPolicy  1 boolean`,
+      supplementalGroupsPolicy  1 boolean ptr`,
     NodeList: `
       metadata  1 meta.ListMeta
       items     2 Node[]`,
@@ -52,8 +52,8 @@ export const CORE_V1_NODE_TABLES: readonly TypeTable[] = [
       name      1 string !
       features  2 NodeRuntimeHandlerFeatures`,
     NodeRuntimeHandlerFeatures: `
-      recursiveReadOnlyMounts  1 boolean
-      userNamespaces           2 boolean`,
+      recursiveReadOnlyMounts  1 boolean ptr
+      userNamespaces           2 boolean ptr`,
     NodeSpec: `
       podCIDR        1 string
       podCIDRs       7 string[] patch=merge list=set
@@ -77,7 +77,7 @@ export const CORE_V1_NODE_TABLES: readonly TypeTable[] = [
       runtimeHandlers 12 NodeRuntimeHandler[]
       features        13 NodeFeatures`,
     NodeSwapStatus: `
-      capacity  1 int64`,
+      capacity  1 int64 ptr`,
     NodeSystemInfo: `
       machineID                1 string !
       systemUUID               2 string !

@@ -32,13 +32,13 @@ export const CORE_V1_POD_STATUS_TABLES: readonly TypeTable[] = [
       image                     6 string !
       imageID                   7 string !
       containerID               8 string
-      started                   9 boolean
+      started                   9 boolean ptr
       allocatedResources       10 Quantity{}
       resources                11 ResourceRequirements
       volumeMounts             12 VolumeMountStatus[] merge=mountPath list=map:mountPath
       user                     13 ContainerUser
       allocatedResourcesStatus 14 ResourceStatus[] merge=name list=map:name
-      stopSignal               15 string`,
+      stopSignal               15 string ptr`,
     ContainerUser: `
       linux  1 LinuxContainerUser`,
     LinuxContainerUser: `

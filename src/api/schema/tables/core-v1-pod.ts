@@ -17,7 +17,7 @@ export const CORE_V1_POD_TABLES: readonly TypeTable[] = [
       status    3 PodStatus`,
     PodCondition: `
       type                1 string !
-      observedGeneration  7 int64
+      observedGeneration  7 int64 ptr
       status              2 string !
       lastProbeTime       3 Time
       lastTransitionTime  4 Time
@@ -41,11 +41,11 @@ export const CORE_V1_POD_TABLES: readonly TypeTable[] = [
       conditionType  1 string !`,
     PodResourceClaim: `
       name                       1 string !
-      resourceClaimName          3 string
-      resourceClaimTemplateName  4 string`,
+      resourceClaimName          3 string ptr
+      resourceClaimTemplateName  4 string ptr`,
     PodResourceClaimStatus: `
       name               1 string !
-      resourceClaimName  2 string`,
+      resourceClaimName  2 string ptr`,
     PodSchedulingGate: `
       name  1 string !`,
     PodSpec: `
@@ -54,18 +54,18 @@ export const CORE_V1_POD_TABLES: readonly TypeTable[] = [
       containers                     2 Container[] ! merge=name list=map:name
       ephemeralContainers           34 EphemeralContainer[] merge=name list=map:name
       restartPolicy                  3 string enum=Always|Never|OnFailure
-      terminationGracePeriodSeconds  4 int64
-      activeDeadlineSeconds          5 int64
+      terminationGracePeriodSeconds  4 int64 ptr
+      activeDeadlineSeconds          5 int64 ptr
       dnsPolicy                      6 string enum=ClusterFirst|ClusterFirstWithHostNet|Default|None
       nodeSelector                   7 string{} map=atomic
       serviceAccountName             8 string
       serviceAccount                 9 string
-      automountServiceAccountToken  21 boolean
+      automountServiceAccountToken  21 boolean ptr
       nodeName                      10 string
       hostNetwork                   11 boolean
       hostPID                       12 boolean
       hostIPC                       13 boolean
-      shareProcessNamespace         27 boolean
+      shareProcessNamespace         27 boolean ptr
       securityContext               14 PodSecurityContext
       imagePullSecrets              15 LocalObjectReference[] merge=name list=map:name
       hostname                      16 string
@@ -75,17 +75,17 @@ export const CORE_V1_POD_TABLES: readonly TypeTable[] = [
       tolerations                   22 Toleration[]
       hostAliases                   23 HostAlias[] merge=ip list=map:ip
       priorityClassName             24 string
-      priority                      25 int32
+      priority                      25 int32 ptr
       dnsConfig                     26 PodDNSConfig
       readinessGates                28 PodReadinessGate[]
-      runtimeClassName              29 string
-      enableServiceLinks            30 boolean
-      preemptionPolicy              31 string enum=Never|PreemptLowerPriority
+      runtimeClassName              29 string ptr
+      enableServiceLinks            30 boolean ptr
+      preemptionPolicy              31 string enum=Never|PreemptLowerPriority ptr
       overhead                      32 Quantity{}
       topologySpreadConstraints     33 TopologySpreadConstraint[] merge=topologyKey list=map:topologyKey,whenUnsatisfiable
-      setHostnameAsFQDN             35 boolean
+      setHostnameAsFQDN             35 boolean ptr
       os                            36 PodOS
-      hostUsers                     37 boolean
+      hostUsers                     37 boolean ptr
       schedulingGates               38 PodSchedulingGate[] merge=name list=map:name
       resourceClaims                39 PodResourceClaim[] patch=merge,retainKeys mergeKey=name list=map:name
       resources                     40 ResourceRequirements`,

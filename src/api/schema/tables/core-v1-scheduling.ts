@@ -12,7 +12,7 @@ export const CORE_V1_SCHEDULING_TABLES: readonly TypeTable[] = [
       podAntiAffinity  3 PodAntiAffinity`,
     AppArmorProfile: `
       type              1 string ! enum=Localhost|RuntimeDefault|Unconfined
-      localhostProfile  2 string`,
+      localhostProfile  2 string ptr`,
     Capabilities: `
       add   1 string[]
       drop  2 string[]`,
@@ -46,17 +46,17 @@ export const CORE_V1_SCHEDULING_TABLES: readonly TypeTable[] = [
     PodSecurityContext: `
       seLinuxOptions            1 SELinuxOptions
       windowsOptions            8 WindowsSecurityContextOptions
-      runAsUser                 2 int64
-      runAsGroup                6 int64
-      runAsNonRoot              3 boolean
+      runAsUser                 2 int64 ptr
+      runAsGroup                6 int64 ptr
+      runAsNonRoot              3 boolean ptr
       supplementalGroups        4 int64[]
-      supplementalGroupsPolicy 12 string enum=Merge|Strict
-      fsGroup                   5 int64
+      supplementalGroupsPolicy 12 string enum=Merge|Strict ptr
+      fsGroup                   5 int64 ptr
       sysctls                   7 Sysctl[]
-      fsGroupChangePolicy       9 string enum=Always|OnRootMismatch
+      fsGroupChangePolicy       9 string enum=Always|OnRootMismatch ptr
       seccompProfile           10 SeccompProfile
       appArmorProfile          11 AppArmorProfile
-      seLinuxChangePolicy      13 string`,
+      seLinuxChangePolicy      13 string ptr`,
     PreferredSchedulingTerm: `
       weight      1 int32 !
       preference  2 NodeSelectorTerm !`,
@@ -67,18 +67,18 @@ export const CORE_V1_SCHEDULING_TABLES: readonly TypeTable[] = [
       level  4 string`,
     SeccompProfile: `
       type              1 string ! enum=Localhost|RuntimeDefault|Unconfined
-      localhostProfile  2 string`,
+      localhostProfile  2 string ptr`,
     SecurityContext: `
       capabilities              1 Capabilities
-      privileged                2 boolean
+      privileged                2 boolean ptr
       seLinuxOptions            3 SELinuxOptions
       windowsOptions           10 WindowsSecurityContextOptions
-      runAsUser                 4 int64
-      runAsGroup                8 int64
-      runAsNonRoot              5 boolean
-      readOnlyRootFilesystem    6 boolean
-      allowPrivilegeEscalation  7 boolean
-      procMount                 9 string enum=Default|Unmasked
+      runAsUser                 4 int64 ptr
+      runAsGroup                8 int64 ptr
+      runAsNonRoot              5 boolean ptr
+      readOnlyRootFilesystem    6 boolean ptr
+      allowPrivilegeEscalation  7 boolean ptr
+      procMount                 9 string enum=Default|Unmasked ptr
       seccompProfile           11 SeccompProfile
       appArmorProfile          12 AppArmorProfile`,
     SessionAffinityConfig: `
@@ -91,15 +91,15 @@ export const CORE_V1_SCHEDULING_TABLES: readonly TypeTable[] = [
       operator           2 string enum=Equal|Exists
       value              3 string
       effect             4 string enum=NoExecute|NoSchedule|PreferNoSchedule
-      tolerationSeconds  5 int64`,
+      tolerationSeconds  5 int64 ptr`,
     TopologySpreadConstraint: `
       maxSkew             1 int32 !
       topologyKey         2 string !
       whenUnsatisfiable   3 string ! enum=DoNotSchedule|ScheduleAnyway
       labelSelector       4 meta.LabelSelector
-      minDomains          5 int32
-      nodeAffinityPolicy  6 string enum=Honor|Ignore
-      nodeTaintsPolicy    7 string enum=Honor|Ignore
+      minDomains          5 int32 ptr
+      nodeAffinityPolicy  6 string enum=Honor|Ignore ptr
+      nodeTaintsPolicy    7 string enum=Honor|Ignore ptr
       matchLabelKeys      8 string[]`,
     VolumeNodeAffinity: `
       required  1 NodeSelector`,
@@ -107,9 +107,9 @@ export const CORE_V1_SCHEDULING_TABLES: readonly TypeTable[] = [
       weight           1 int32 !
       podAffinityTerm  2 PodAffinityTerm !`,
     WindowsSecurityContextOptions: `
-      gmsaCredentialSpecName  1 string
-      gmsaCredentialSpec      2 string
-      runAsUserName           3 string
-      hostProcess             4 boolean`,
+      gmsaCredentialSpecName  1 string ptr
+      gmsaCredentialSpec      2 string ptr
+      runAsUserName           3 string ptr
+      hostProcess             4 boolean ptr`,
   }),
 ];

@@ -7,19 +7,19 @@ import { defineTypes, type TypeTable } from '../dsl.js';
 export const CORE_V1_SERVICE_TABLES: readonly TypeTable[] = [
   defineTypes('io.k8s.api.core.v1', {
     ClientIPConfig: `
-      timeoutSeconds  1 int32`,
+      timeoutSeconds  1 int32 ptr`,
     EndpointAddress: `
       @atomic
       ip         1 string !
       hostname   3 string
-      nodeName   4 string
+      nodeName   4 string ptr
       targetRef  2 ObjectReference`,
     EndpointPort: `
       @atomic
       name         1 string
       port         2 int32 !
       protocol     3 string enum=SCTP|TCP|UDP
-      appProtocol  4 string`,
+      appProtocol  4 string ptr`,
     EndpointSubset: `
       addresses          1 EndpointAddress[]
       notReadyAddresses  2 EndpointAddress[]
@@ -33,14 +33,14 @@ export const CORE_V1_SERVICE_TABLES: readonly TypeTable[] = [
     LoadBalancerIngress: `
       ip        1 string
       hostname  2 string
-      ipMode    3 string
+      ipMode    3 string ptr
       ports     4 PortStatus[]`,
     LoadBalancerStatus: `
       ingress  1 LoadBalancerIngress[]`,
     PortStatus: `
       port      1 int32 !
       protocol  2 string ! enum=SCTP|TCP|UDP
-      error     3 string`,
+      error     3 string ptr`,
     Service: `
       metadata  1 meta.ObjectMeta
       spec      2 ServiceSpec
@@ -51,7 +51,7 @@ export const CORE_V1_SERVICE_TABLES: readonly TypeTable[] = [
     ServicePort: `
       name         1 string
       protocol     2 string enum=SCTP|TCP|UDP
-      appProtocol  6 string
+      appProtocol  6 string ptr
       port         3 int32 !
       targetPort   4 IntOrString
       nodePort     5 int32`,
@@ -71,11 +71,11 @@ export const CORE_V1_SERVICE_TABLES: readonly TypeTable[] = [
       publishNotReadyAddresses      13 boolean
       sessionAffinityConfig         14 SessionAffinityConfig
       ipFamilies                    19 string[]
-      ipFamilyPolicy                17 string enum=PreferDualStack|RequireDualStack|SingleStack
-      allocateLoadBalancerNodePorts 20 boolean
-      loadBalancerClass             21 string
-      internalTrafficPolicy         22 string enum=Cluster|Local
-      trafficDistribution           23 string`,
+      ipFamilyPolicy                17 string enum=PreferDualStack|RequireDualStack|SingleStack ptr
+      allocateLoadBalancerNodePorts 20 boolean ptr
+      loadBalancerClass             21 string ptr
+      internalTrafficPolicy         22 string enum=Cluster|Local ptr
+      trafficDistribution           23 string ptr`,
     ServiceStatus: `
       loadBalancer  1 LoadBalancerStatus
       conditions    2 meta.Condition[] merge=type list=map:type`,

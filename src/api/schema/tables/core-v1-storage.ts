@@ -83,11 +83,11 @@ export const CORE_V1_STORAGE_TABLES: readonly TypeTable[] = [
       selector                   4 meta.LabelSelector
       resources                  2 VolumeResourceRequirements
       volumeName                 3 string
-      storageClassName           5 string
-      volumeMode                 6 string enum=Block|Filesystem
+      storageClassName           5 string ptr
+      volumeMode                 6 string enum=Block|Filesystem ptr
       dataSource                 7 TypedLocalObjectReference
       dataSourceRef              8 TypedObjectReference
-      volumeAttributesClassName  9 string`,
+      volumeAttributesClassName  9 string ptr`,
     PersistentVolumeClaimStatus: `
       phase                             1 string enum=Bound|Lost|Pending
       accessModes                       2 string[]
@@ -95,7 +95,7 @@ export const CORE_V1_STORAGE_TABLES: readonly TypeTable[] = [
       conditions                        4 PersistentVolumeClaimCondition[] merge=type list=map:type
       allocatedResources                5 Quantity{}
       allocatedResourceStatuses         7 string{} map=granular
-      currentVolumeAttributesClassName  8 string
+      currentVolumeAttributesClassName  8 string ptr
       modifyVolumeStatus                9 ModifyVolumeStatus`,
     PersistentVolumeClaimTemplate: `
       metadata  1 meta.ObjectMeta
@@ -134,9 +134,9 @@ export const CORE_V1_STORAGE_TABLES: readonly TypeTable[] = [
       persistentVolumeReclaimPolicy  5 string enum=Delete|Recycle|Retain
       storageClassName               6 string
       mountOptions                   7 string[]
-      volumeMode                     8 string enum=Block|Filesystem
+      volumeMode                     8 string enum=Block|Filesystem ptr
       nodeAffinity                   9 VolumeNodeAffinity
-      volumeAttributesClassName     10 string`,
+      volumeAttributesClassName     10 string ptr`,
     PersistentVolumeStatus: `
       phase                    1 string enum=Available|Bound|Failed|Pending|Released
       message                  2 string

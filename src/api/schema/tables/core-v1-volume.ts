@@ -24,8 +24,8 @@ export const CORE_V1_VOLUME_TABLES: readonly TypeTable[] = [
       readOnly    3 boolean`,
     CSIVolumeSource: `
       driver                1 string !
-      readOnly              2 boolean
-      fsType                3 string
+      readOnly              2 boolean ptr
+      fsType                3 string ptr
       volumeAttributes      4 string{}
       nodePublishSecretRef  5 LocalObjectReference`,
     CephFSVolumeSource: `
@@ -41,33 +41,33 @@ export const CORE_V1_VOLUME_TABLES: readonly TypeTable[] = [
       readOnly   3 boolean
       secretRef  4 LocalObjectReference`,
     ClusterTrustBundleProjection: `
-      name           1 string
-      signerName     2 string
+      name           1 string ptr
+      signerName     2 string ptr
       labelSelector  3 meta.LabelSelector
-      optional       5 boolean
+      optional       5 boolean ptr
       path           4 string !`,
     ConfigMapProjection: `
       ...localObjectReference  1 LocalObjectReference
       items                    2 KeyToPath[]
-      optional                 4 boolean`,
+      optional                 4 boolean ptr`,
     ConfigMapVolumeSource: `
       ...localObjectReference  1 LocalObjectReference
       items                    2 KeyToPath[]
-      defaultMode              3 int32
-      optional                 4 boolean`,
+      defaultMode              3 int32 ptr
+      optional                 4 boolean ptr`,
     DownwardAPIProjection: `
       items  1 DownwardAPIVolumeFile[]`,
     DownwardAPIVolumeFile: `
       path              1 string !
       fieldRef          2 ObjectFieldSelector
       resourceFieldRef  3 ResourceFieldSelector
-      mode              4 int32`,
+      mode              4 int32 ptr`,
     DownwardAPIVolumeSource: `
       items        1 DownwardAPIVolumeFile[]
-      defaultMode  2 int32`,
+      defaultMode  2 int32 ptr`,
     EmptyDirVolumeSource: `
       medium     1 string
-      sizeLimit  2 Quantity`,
+      sizeLimit  2 Quantity ptr`,
     EphemeralVolumeSource: `
       volumeClaimTemplate  1 PersistentVolumeClaimTemplate`,
     FCVolumeSource: `
@@ -100,7 +100,7 @@ export const CORE_V1_VOLUME_TABLES: readonly TypeTable[] = [
       readOnly   3 boolean`,
     HostPathVolumeSource: `
       path  1 string !
-      type  2 string enum=|BlockDevice|CharDevice|Directory|DirectoryOrCreate|File|FileOrCreate|Socket`,
+      type  2 string enum=|BlockDevice|CharDevice|Directory|DirectoryOrCreate|File|FileOrCreate|Socket ptr`,
     ISCSIVolumeSource: `
       targetPortal       1 string !
       iqn                2 string !
@@ -115,11 +115,11 @@ export const CORE_V1_VOLUME_TABLES: readonly TypeTable[] = [
       initiatorName     12 string`,
     ImageVolumeSource: `
       reference   1 string
-      pullPolicy  2 string enum=Always|IfNotPresent|Never`,
+      pullPolicy  2 string enum=Always|IfNotPresent|Never ptr`,
     KeyToPath: `
       key   1 string !
       path  2 string !
-      mode  3 int32`,
+      mode  3 int32 ptr`,
     LocalVolumeSource: `
       path    1 string
       fsType  2 string`,
@@ -139,7 +139,7 @@ export const CORE_V1_VOLUME_TABLES: readonly TypeTable[] = [
       readOnly  3 boolean`,
     ProjectedVolumeSource: `
       sources      1 VolumeProjection[]
-      defaultMode  2 int32`,
+      defaultMode  2 int32 ptr`,
     QuobyteVolumeSource: `
       registry  1 string !
       volume    2 string !
@@ -170,15 +170,15 @@ export const CORE_V1_VOLUME_TABLES: readonly TypeTable[] = [
     SecretProjection: `
       ...localObjectReference  1 LocalObjectReference
       items                    2 KeyToPath[]
-      optional                 4 boolean`,
+      optional                 4 boolean ptr`,
     SecretVolumeSource: `
       secretName   1 string
       items        2 KeyToPath[]
-      defaultMode  3 int32
-      optional     4 boolean`,
+      defaultMode  3 int32 ptr
+      optional     4 boolean ptr`,
     ServiceAccountTokenProjection: `
       audience           1 string
-      expirationSeconds  2 int64
+      expirationSeconds  2 int64 ptr
       path               3 string !`,
     StorageOSVolumeSource: `
       volumeName       1 string

@@ -14,12 +14,12 @@ export const META_V1_TABLES: readonly TypeTable[] = [
       reason              5 string !
       message             6 string !`,
     DeleteOptions: `
-      gracePeriodSeconds                                1 int64
+      gracePeriodSeconds                                1 int64 ptr
       preconditions                                     2 Preconditions
-      orphanDependents                                  3 boolean
-      propagationPolicy                                 4 string enum=Background|Foreground|Orphan
+      orphanDependents                                  3 boolean ptr
+      propagationPolicy                                 4 string enum=Background|Foreground|Orphan ptr
       dryRun                                            5 string[] list=atomic
-      ignoreStoreReadErrorWithClusterBreakingPotential  6 boolean`,
+      ignoreStoreReadErrorWithClusterBreakingPotential  6 boolean ptr`,
     LabelSelector: `
       @atomic
       matchLabels       1 string{}
@@ -35,7 +35,7 @@ export const META_V1_TABLES: readonly TypeTable[] = [
       selfLink            1 string
       resourceVersion     2 string
       continue            3 string
-      remainingItemCount  4 int64`,
+      remainingItemCount  4 int64 ptr`,
     ManagedFieldsEntry: `
       manager      1 string
       operation    2 string enum=Apply|Update
@@ -54,7 +54,7 @@ export const META_V1_TABLES: readonly TypeTable[] = [
       generation                  7 int64
       creationTimestamp           8 Time
       deletionTimestamp           9 Time
-      deletionGracePeriodSeconds 10 int64
+      deletionGracePeriodSeconds 10 int64 ptr
       labels                     11 string{}
       annotations                12 string{}
       ownerReferences            13 OwnerReference[] merge=uid list=map:uid
@@ -66,16 +66,16 @@ export const META_V1_TABLES: readonly TypeTable[] = [
       kind                1 string !
       name                3 string !
       uid                 4 string !
-      controller          6 boolean
-      blockOwnerDeletion  7 boolean`,
+      controller          6 boolean ptr
+      blockOwnerDeletion  7 boolean ptr`,
     PartialObjectMetadata: `
       metadata  1 ObjectMeta`,
     PartialObjectMetadataList: `
       metadata  1 ListMeta
       items     2 PartialObjectMetadata[]`,
     Preconditions: `
-      uid              1 string
-      resourceVersion  2 string`,
+      uid              1 string ptr
+      resourceVersion  2 string ptr`,
     Status: `
       metadata  1 ListMeta
       status    2 string

@@ -24,37 +24,37 @@ export const SMALL_GROUPS_TABLES: readonly TypeTable[] = [
       metadata  1 meta.ListMeta
       items     2 Lease[]`,
     LeaseSpec: `
-      holderIdentity        1 string
-      leaseDurationSeconds  2 int32
+      holderIdentity        1 string ptr
+      leaseDurationSeconds  2 int32 ptr
       acquireTime           3 MicroTime
       renewTime             4 MicroTime
-      leaseTransitions      5 int32
-      strategy              6 string
-      preferredHolder       7 string`,
+      leaseTransitions      5 int32 ptr
+      strategy              6 string ptr
+      preferredHolder       7 string ptr`,
   }),
   defineTypes('io.k8s.api.discovery.v1', {
     Endpoint: `
       addresses           1 string[] ! list=set
       conditions          2 EndpointConditions
-      hostname            3 string
+      hostname            3 string ptr
       targetRef           4 core.ObjectReference
       deprecatedTopology  5 string{}
-      nodeName            6 string
-      zone                7 string
+      nodeName            6 string ptr
+      zone                7 string ptr
       hints               8 EndpointHints`,
     EndpointConditions: `
-      ready        1 boolean
-      serving      2 boolean
-      terminating  3 boolean`,
+      ready        1 boolean ptr
+      serving      2 boolean ptr
+      terminating  3 boolean ptr`,
     EndpointHints: `
       forZones  1 ForZone[] list=atomic
       forNodes  2 ForNode[] list=atomic`,
     EndpointPort: `
       @atomic
-      name         1 string
-      protocol     2 string
-      port         3 int32
-      appProtocol  4 string`,
+      name         1 string ptr
+      protocol     2 string ptr
+      port         3 int32 ptr
+      appProtocol  4 string ptr`,
     EndpointSlice: `
       metadata     1 meta.ObjectMeta
       addressType  4 string ! enum=FQDN|IPv4|IPv6
@@ -84,7 +84,7 @@ export const SMALL_GROUPS_TABLES: readonly TypeTable[] = [
       deprecatedSource         12 core.EventSource
       deprecatedFirstTimestamp 13 Time
       deprecatedLastTimestamp  14 Time
-      deprecatedCount          15 int32`,
+      deprecatedCount          15 int32 ptr`,
     EventList: `
       metadata  1 meta.ListMeta
       items     2 Event[]`,
