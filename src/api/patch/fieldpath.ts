@@ -306,6 +306,9 @@ export function pathToString(path: readonly string[]): string {
  * well-formed path element. Throws an Error describing the first problem.
  */
 export function validateFieldsV1(v: unknown): FieldsTree {
+  // Stored objects are re-validated on every write; a validated tree (kept immutable by callers)
+  // is remembered by identity.
+  if (typeof v === 'object' && v !== null && validated.has(v)) return v as FieldsTree;
   const check = (n: unknown, where: string): void => {
     if (!isObject(n)) throw new Error(`${where}: expected an object`);
     for (const k of Object.keys(n)) {
@@ -314,10 +317,22 @@ export function validateFieldsV1(v: unknown): FieldsTree {
     }
   };
   check(v, 'fieldsV1');
+  validated.add(v as object);
   return v as FieldsTree;
 }
 
+const validated = new WeakSet<object>();
+const validKeys = new Set<string>();
+
 function checkPathElement(pe: string): void {
+  if (pe.charCodeAt(0) === 102 /* f */ && pe.charCodeAt(1) === 58 /* : */) return;
+  if (validKeys.has(pe)) return;
+  checkPathElementSlow(pe);
+  if (validKeys.size >= PARSE_CACHE_LIMIT) validKeys.clear();
+  validKeys.add(pe);
+}
+
+function checkPathElementSlow(pe: string): void {
   const body = pe.slice(2);
   switch (pe.slice(0, 2)) {
     case 'f:':

@@ -25,8 +25,12 @@ const HTML_ESCAPES: Record<string, string> = {
 
 /** A string literal as Go's encoding/json writes it (HTML-safe escaping). */
 export function goQuoteJson(s: string): string {
+  // Fast path: nothing to escape (the common case for field names and key values).
+  if (!NEEDS_ESCAPE.test(s)) return `"${s}"`;
   return JSON.stringify(s).replace(/[<>&\u2028\u2029]/g, (c) => HTML_ESCAPES[c] ?? c);
 }
+
+const NEEDS_ESCAPE = /["\\<>&\u0000-\u001f\u2028\u2029\ud800-\udfff]/;
 
 /**
  * Encodes a value as Go's `json.Marshal` does for `map[string]interface{}` data: object keys sorted

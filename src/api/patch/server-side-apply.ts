@@ -17,7 +17,7 @@ import { parseAllDocuments } from 'yaml';
 import type { GroupVersionKind } from '../schema/types.js';
 import type { KubeObject } from '../object.js';
 import { StatusError, badRequest } from '../errors.js';
-import { goJson, isObject, jsonKindWord, type JsonObject } from './go-json.js';
+import { cloneJson, goJson, isObject, jsonKindWord, type JsonObject } from './go-json.js';
 import { difference, hasPath, pathToString, type FieldsTree } from './fieldpath.js';
 import { ApplyConflictError, recordApply, recordBeforeFirstApply, withoutManagedFields, type Conflict, type FieldManagerContext } from './field-manager.js';
 import { capUpdateManagers, decodeManagedFields, encodeManagedFields, parseIdentifier, DEFAULT_MAX_UPDATE_MANAGERS, type Managed, type ManagedFieldsEntry } from './managed-fields.js';
@@ -162,6 +162,12 @@ export function serverSideApply(opts: ServerSideApplyOptions): ServerSideApplyRe
     if (e instanceof TypedValueError) throw typedError(applied, gvk, 'patch', e);
     throw e;
   }
+  try {
+    ctx.ops.fieldSet(live, ctx.shape, { allowDuplicates: true });
+  } catch (e) {
+    if (e instanceof TypedValueError) throw typedError(live, gvk, 'live', e);
+    throw e;
+  }
 
   const attempt = (force: boolean) => {
     const managed: Managed = new Map(decoded);
@@ -185,11 +191,14 @@ export function serverSideApply(opts: ServerSideApplyOptions): ServerSideApplyRe
 
   let object: JsonObject = outcome.merged ?? live;
   if (opts.manager === KUBECTL_APPLY_MANAGER) object = syncLastApplied(object, applied);
-  const managedFields = encodeManagedFields(outcome.managed) ?? [];
+  const changed = outcome.merged !== undefined || object !== live;
+  // The merge shares unchanged subtrees with the live object; hand back a private copy, since the
+  // API server goes on to default and edit it.
+  const managedFields = cloneJson(encodeManagedFields(outcome.managed) ?? []);
   return {
-    object: withManagedFields(object as KubeObject, managedFields.length > 0 ? managedFields : undefined),
+    object: withManagedFields(cloneJson(object) as KubeObject, managedFields.length > 0 ? managedFields : undefined),
     managedFields,
-    changed: outcome.merged !== undefined || object !== live,
+    changed,
   };
 }
 

@@ -11,7 +11,7 @@
  * non-pointer structs (`spec`, `template`): so a struct field appearing with content is not recorded as
  * added itself (which would put `.` under `f:spec`); maps, lists, list items and empty values are.
  */
-import { cloneJson, goJson, isObject, jsonEqual, type JsonObject } from './go-json.js';
+import { cloneJson, compareStrings, goJson, goQuoteJson, isObject, jsonEqual, type JsonObject } from './go-json.js';
 import { LEAF, childKeys, hasChildren, isMember, makeNode, pathToString, type FieldsTree } from './fieldpath.js';
 import { DEDUCED, LIST_MAP_KEY_DEFAULTS, type Shape, type ShapeResolver } from './patch-schema.js';
 
@@ -28,6 +28,13 @@ export interface KeyOptions {
 const isNil = (v: unknown) => v === undefined || v === null;
 const ATOMIC_SHAPE: Shape = { kind: 'atomic' };
 
+const sortedKeyCache = new WeakMap<readonly string[], readonly string[]>();
+function sortedKeys(keys: readonly string[]): readonly string[] {
+  let s = sortedKeyCache.get(keys);
+  if (!s) sortedKeyCache.set(keys, (s = [...keys].sort(compareStrings)));
+  return s;
+}
+
 /** Path elements of a non-atomic list's items; undefined when duplicates are allowed and present. */
 export function listItemKeys(list: readonly unknown[], shape: ListShape, resolver: ShapeResolver, path: readonly string[], opts: KeyOptions): string[] | undefined {
   const keys: string[] = [];
@@ -38,16 +45,19 @@ export function listItemKeys(list: readonly unknown[], shape: ListShape, resolve
     let pe: string;
     if (shape.listType === 'map') {
       if (!isObject(item)) throw new TypedValueError(`${pathToString(path)}: element ${i}: expected a map, got ${goJson(item)}`);
-      const key: Record<string, unknown> = {};
-      for (const k of shape.keys) {
+      // `k:` + the key fields as a JSON object with sorted names, built without an intermediate object.
+      pe = 'k:{';
+      const names = sortedKeys(shape.keys);
+      for (let j = 0; j < names.length; j++) {
+        const k = names[j] as string;
         let v = item[k];
         if (v === undefined && k in LIST_MAP_KEY_DEFAULTS && shape.element.kind === 'struct' && resolver.schema.field(shape.element.type, k)) v = LIST_MAP_KEY_DEFAULTS[k] as JsonObject[string];
         if (v === undefined) {
           throw new TypedValueError(`${pathToString(path)}: element ${i}: associative list with keys has an element that omits key field ${JSON.stringify(k)} (and doesn't have default value)`);
         }
-        key[k] = v;
+        pe += `${j > 0 ? ',' : ''}${goQuoteJson(k)}:${goJson(v)}`;
       }
-      pe = `k:${goJson(key)}`;
+      pe += '}';
     } else {
       pe = `v:${goJson(item)}`;
     }
@@ -184,12 +194,12 @@ export class TypedOps {
       for (const k of Object.keys(lo)) {
         if (lo[k] === undefined) continue;
         const child = this.resolver.child(shape, k);
-        put(`f:${k}`, this.cmp(lo[k], ro[k], child.shape, child.shape.kind !== 'struct'));
+        put(`f:${k}`, this.cmp(lo[k], ro[k], child.shape, shape.kind !== 'struct' || child.shape.kind !== 'struct'));
       }
       for (const k of Object.keys(ro)) {
         if (ro[k] === undefined || lo[k] !== undefined) continue;
         const child = this.resolver.child(shape, k);
-        put(`f:${k}`, this.cmp(undefined, ro[k], child.shape, child.shape.kind !== 'struct'));
+        put(`f:${k}`, this.cmp(undefined, ro[k], child.shape, shape.kind !== 'struct' || child.shape.kind !== 'struct'));
       }
     }
     return {

@@ -87,7 +87,9 @@ export function withManagedFields<T extends KubeObject>(obj: T, entries: Managed
 
 /**
  * Returns `next` with its managedFields brought up to date for a write by `opts.manager` that turns
- * `live` (undefined for a create) into `next`. Never throws and never modifies its inputs.
+ * `live` (undefined for a create) into `next`. Never throws and never modifies its inputs; the result
+ * is a shallow copy of `next` (new top level and metadata) whose managedFields entries may be shared
+ * with `live`/`next` when unchanged, so treat them as read-only.
  */
 export function updateManagedFields<T extends KubeObject>(live: KubeObject | undefined, next: T, opts: FieldManagerOptions): T {
   try {
