@@ -10,8 +10,10 @@ import { DEFAULT_CHECKPOINT_INTERVAL_MS } from './checkpointer.js';
 
 /** How often automatic compaction looks for history to drop (it keeps `historyRetentionMs`). */
 export const DEFAULT_COMPACT_INTERVAL_MS = 60_000;
-/** Revisions per compaction transaction (kine's default compact batch size). */
+/** Most revisions per compaction transaction (kine's default compact batch size). */
 export const DEFAULT_COMPACT_BATCH_REVISIONS = 1000;
+/** Time a compaction transaction aims for; batches shrink below the maximum to stay near it. */
+export const COMPACT_BATCH_TARGET_MS = 5;
 /** Most writes committed in one transaction; more wait for the next event-loop turn. */
 export const DEFAULT_MAX_BATCH_WRITES = 256;
 /** SQLite page cache, KiB (the default 2 MiB makes a 20 MB list re-read the file). */
@@ -45,7 +47,7 @@ export interface SqliteStoreOptions {
   maxRetainRevisions?: number;
   /** Automatic compaction tick; 0 turns automatic compaction off. Default 60 s. */
   compactIntervalMs?: number;
-  /** Default DEFAULT_COMPACT_BATCH_REVISIONS. */
+  /** Most revisions per compaction transaction. Default DEFAULT_COMPACT_BATCH_REVISIONS. */
   compactBatchRevisions?: number;
   /**
    * WAL checkpoint tick of the worker thread; 0 = no worker, SQLite checkpoints inline on commit.

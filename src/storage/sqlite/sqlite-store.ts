@@ -31,9 +31,11 @@ import {
 } from '../store.js';
 import { applyWrite, isPreconditionError, type Applied, type WriteOp } from './apply-write.js';
 import { Checkpointer, type CheckpointResult, type CheckpointStats } from './checkpointer.js';
+import { ChunkSizer } from './chunk-sizer.js';
 import { CompactionPolicy } from './compaction-policy.js';
 import { keyRange, type KeyRange } from './key-range.js';
 import {
+  COMPACT_BATCH_TARGET_MS,
   COUNT_CHUNK_KEYS,
   LIST_CHUNK_TARGET_MS,
   REPLAY_WINDOW_REVISIONS,
@@ -95,7 +97,8 @@ export class SqliteStore implements Store {
   private rev: number;
   private compacted: number;
   private compaction: Promise<void> = Promise.resolve();
-  private listChunkRows = 500;
+  private readonly listChunk = new ChunkSizer(LIST_CHUNK_TARGET_MS, 50, 5000);
+  private readonly compactStep: ChunkSizer;
   private closing: Promise<void> | undefined;
   private readonly counters = {
     committed: 0,
@@ -124,6 +127,7 @@ export class SqliteStore implements Store {
       this.lock?.release();
       throw err;
     }
+    this.compactStep = new ChunkSizer(COMPACT_BATCH_TARGET_MS, 10, opts.compactBatchRevisions, Math.min(100, opts.compactBatchRevisions));
     this.rev = (this.stmts.sequence.get() as number | undefined) ?? 0;
     this.compacted = (this.stmts.getMeta.get(META_COMPACT_REVISION) as number | undefined) ?? 0;
 
@@ -218,10 +222,10 @@ export class SqliteStore implements Store {
     try {
       for (;;) {
         // One more than the page so `more` is known without another query.
-        const want = Math.min(this.listChunkRows, limit + 1 - items.length);
+        const want = Math.min(this.listChunk.next, limit + 1 - items.length);
         const started = performance.now();
         const rows = this.listRows(keyRange(prefix, after), rev, want);
-        this.tuneListChunk(rows.length, performance.now() - started);
+        this.listChunk.observe(rows.length, performance.now() - started);
         for (const r of rows) items.push(kvFromRow(r));
         if (rows.length < want || items.length > limit) break;
         after = (rows[rows.length - 1] as ListRow).name;
@@ -417,14 +421,17 @@ export class SqliteStore implements Store {
     const run = this.compaction.then(async () => {
       while (this.compacted < target) {
         if (this.closing) throw new StoreClosedError();
-        const to = Math.min(target, this.compacted + this.opts.compactBatchRevisions);
+        const from = this.compacted;
+        const to = Math.min(target, from + this.compactStep.next);
         const started = performance.now();
-        const deleted = this.compactBatch(this.compacted, to);
+        const deleted = this.compactBatch(from, to);
+        const elapsed = performance.now() - started;
         this.compacted = to;
+        this.compactStep.observe(to - from, elapsed);
         const c = this.counters;
         c.compactBatches++;
         c.rowsDeleted += deleted;
-        c.maxCompactBatchMs = Math.max(c.maxCompactBatchMs, performance.now() - started);
+        c.maxCompactBatchMs = Math.max(c.maxCompactBatchMs, elapsed);
         if (this.compacted < target) await yieldToLoop();
       }
     });
@@ -548,13 +555,6 @@ export class SqliteStore implements Store {
     return this.rangeStatements(range).list.all({ ...bind(range), rev, limit }) as ListRow[];
   }
 
-  /** Sizes list chunks so one synchronous query takes about LIST_CHUNK_TARGET_MS. */
-  private tuneListChunk(rows: number, ms: number): void {
-    if (rows < this.listChunkRows / 2) return; // too small a sample
-    const perRow = ms / rows;
-    const ideal = perRow > 0 ? LIST_CHUNK_TARGET_MS / perRow : 5000;
-    this.listChunkRows = Math.round(Math.min(5000, Math.max(50, (this.listChunkRows + ideal) / 2)));
-  }
 }
 
 /** Named parameters for a key range (better-sqlite3 rejects unused named parameters). */

@@ -105,6 +105,8 @@ export class WatchHub {
     for (const [prefix, group] of this.groups) {
       const matched = prefix === '' ? events : events.filter((e) => e.kv.key.startsWith(prefix));
       if (matched.length === 0) continue;
+      // One array for every watcher of the prefix: none may change what the others see.
+      Object.freeze(matched);
       for (const w of group) w.deliver(matched);
     }
   }
