@@ -26,11 +26,18 @@ const HTML_ESCAPES: Record<string, string> = {
 /** A string literal as Go's encoding/json writes it (HTML-safe escaping). */
 export function goQuoteJson(s: string): string {
   // Fast path: nothing to escape (the common case for field names and key values).
-  if (!NEEDS_ESCAPE.test(s)) return `"${s}"`;
+  if (!needsEscape(s)) return `"${s}"`;
   return JSON.stringify(s).replace(/[<>&\u2028\u2029]/g, (c) => HTML_ESCAPES[c] ?? c);
 }
 
-const NEEDS_ESCAPE = /["\\<>&\u0000-\u001f\u2028\u2029\ud800-\udfff]/;
+function needsEscape(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    // control characters, ", \, &, <, >, U+2028/2029 and surrogates
+    if (c < 0x20 || c === 0x22 || c === 0x5c || c === 0x26 || c === 0x3c || c === 0x3e || c === 0x2028 || c === 0x2029 || (c >= 0xd800 && c <= 0xdfff)) return true;
+  }
+  return false;
+}
 
 /**
  * Encodes a value as Go's `json.Marshal` does for `map[string]interface{}` data: object keys sorted
