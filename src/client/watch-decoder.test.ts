@@ -41,11 +41,12 @@ test('bookmarks are events; an ERROR event ends the stream with its StatusError'
 
 test('anything that is not a well-formed event is a WatchDecodeError, never skipped', async () => {
   const cases: Array<[string, RegExp]> = [
-    ['{"type":"ADDED","object":{"metadata":{"resourceVersion":"1"}}}\nnot json\n', /malformed JSON/],
-    ['{"type":"UPSERTED","object":{"metadata":{"resourceVersion":"1"}}}\n', /unknown type "UPSERTED"/],
+    ['{"type":"ADDED","object":{"metadata":{"name":"a","resourceVersion":"1"}}}\nnot json\n', /malformed JSON/],
+    ['{"type":"UPSERTED","object":{"metadata":{"name":"a","resourceVersion":"1"}}}\n', /unknown type "UPSERTED"/],
     ['{"type":"ADDED"}\n', /has no object/],
     ['{"type":"ADDED","object":{"metadata":{}}}\n', /no metadata.resourceVersion/],
-    ['{"type":"ADDED","object":{"metadata":{"resourceVersion":"1"}}', /.*/], // fine: complete at end of stream
+    ['{"type":"MODIFIED","object":{"metadata":{"resourceVersion":"3"}}}\n', /no metadata.name/],
+    ['{"type":"ADDED","object":{"metadata":{"name":"a","resourceVersion":"1"}}}', /.*/], // fine: complete at end of stream
     ['{"type":"ADDED","object":{"metadata":', /malformed JSON/],
     ['[1,2]\n', /not an object/],
   ];

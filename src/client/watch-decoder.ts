@@ -136,6 +136,9 @@ export function toWatchEvent<T extends ObjectLike>(value: unknown): WatchEvent<T
   if (!meta || typeof meta !== 'object' || typeof meta.resourceVersion !== 'string') {
     throw new WatchDecodeError(`${ev.type} watch event object has no metadata.resourceVersion`);
   }
+  if (ev.type !== 'BOOKMARK' && (typeof meta.name !== 'string' || meta.name === '')) {
+    throw new WatchDecodeError(`${ev.type} watch event object has no metadata.name`);
+  }
   return ev as WatchEvent<T>;
 }
 
