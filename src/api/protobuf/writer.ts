@@ -26,6 +26,16 @@ export class ProtoWriter {
   }
 
   private varint(n: number | bigint): void {
+    if (typeof n === 'number' && n >= 0 && n <= 0x7fffffff) {
+      // Fast path for lengths, tags and small ints (nearly every varint in a document).
+      let x = n;
+      while (x >= 0x80) {
+        this.scratch.push((x & 0x7f) | 0x80);
+        x >>>= 7;
+      }
+      this.scratch.push(x);
+      return;
+    }
     let v = BigInt.asUintN(64, BigInt(n));
     while (v >= 0x80n) {
       this.scratch.push(Number(v & 0x7fn) | 0x80);
