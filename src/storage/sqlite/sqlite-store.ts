@@ -15,7 +15,8 @@
  * before it returns, so a write whose promise resolved survives the process being killed at any
  * moment (crash.test.ts proves it); only an OS crash or power loss can lose the last commits.
  */
-import { statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import {
   CompactedError,
@@ -62,6 +63,8 @@ export interface SqliteStoreStats {
   revision: number;
   compactedRevision: number;
   writes: { committed: number; rejected: number; transactions: number; maxBatch: number; maxCommitMs: number };
+  /** Longest synchronous list chunk. */
+  reads: { maxChunkMs: number };
   compaction: { batches: number; rowsDeleted: number; maxBatchMs: number; lastError?: string };
   /** Undefined for `:memory:` or when checkpoints run inline. */
   checkpoint: CheckpointStats | undefined;
@@ -73,9 +76,14 @@ export interface SqliteStoreStats {
 
 const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-/** Opens (creating if needed) a SQLite store. */
+/**
+ * Opens (creating the file and its directory if needed) a SQLite store. Fails if another store
+ * has the file open, in this process or another.
+ */
 export async function openSqliteStore(options: SqliteStoreOptions): Promise<SqliteStore> {
-  return new SqliteStore(resolveOptions(options));
+  const opts = resolveOptions(options);
+  if (opts.path !== ':memory:') mkdirSync(dirname(opts.path), { recursive: true });
+  return new SqliteStore(opts);
 }
 
 /** Use `openSqliteStore`. */
@@ -110,6 +118,7 @@ export class SqliteStore implements Store {
     rowsDeleted: 0,
     maxCompactBatchMs: 0,
     lastCompactError: undefined as string | undefined,
+    maxReadChunkMs: 0,
   };
 
   constructor(private readonly opts: ResolvedSqliteStoreOptions) {
@@ -225,7 +234,9 @@ export class SqliteStore implements Store {
         const want = Math.min(this.listChunk.next, limit + 1 - items.length);
         const started = performance.now();
         const rows = this.listRows(keyRange(prefix, after), rev, want);
-        this.listChunk.observe(rows.length, performance.now() - started);
+        const elapsed = performance.now() - started;
+        this.listChunk.observe(rows.length, elapsed);
+        this.counters.maxReadChunkMs = Math.max(this.counters.maxReadChunkMs, elapsed);
         for (const r of rows) items.push(kvFromRow(r));
         if (rows.length < want || items.length > limit) break;
         after = (rows[rows.length - 1] as ListRow).name;
@@ -281,7 +292,9 @@ export class SqliteStore implements Store {
     if (invalid) return Promise.reject(invalid);
     return new Promise<KeyValue>((resolve, reject) => {
       const w = { op, resolve, reject };
-      if (!this.opts.groupCommit && this.writesPaused === 0) {
+      // Without group commit a write commits at once, unless earlier writes are still queued
+      // (held back by a checkpoint pause): it must not overtake them.
+      if (!this.opts.groupCommit && this.writesPaused === 0 && this.queue.length === 0) {
         this.commit([w]);
         return;
       }
@@ -386,6 +399,7 @@ export class SqliteStore implements Store {
       // synchronous step, so no commit can fall between replay and live delivery.
       let cursor = start;
       while (cursor < this.rev) {
+        if (w.done) return; // aborted while we yielded
         if (this.closing) return w.close(new StoreClosedError());
         if (cursor < this.compacted) return w.close(new CompactedError(cursor, this.compacted));
         const upto = Math.min(this.rev, cursor + REPLAY_WINDOW_REVISIONS);
@@ -497,6 +511,7 @@ export class SqliteStore implements Store {
         maxBatch: c.maxBatch,
         maxCommitMs: c.maxCommitMs,
       },
+      reads: { maxChunkMs: c.maxReadChunkMs },
       compaction: {
         batches: c.compactBatches,
         rowsDeleted: c.rowsDeleted,
