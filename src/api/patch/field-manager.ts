@@ -73,6 +73,23 @@ export function withoutManagedFields(obj: unknown): JsonObject {
   return { ...obj, metadata: rest };
 }
 
+/**
+ * A shallow copy without top-level fields nobody may own (`status`, `spec`): their changes are
+ * filtered out anyway, so the comparison need not walk them (a controller's status write then costs
+ * a walk of `status` only).
+ */
+function withoutResetTopLevel(ctx: FieldManagerContext, obj: unknown): unknown {
+  if (!isObject(obj)) return obj;
+  let out: JsonObject | undefined;
+  for (const p of ctx.resetPaths) {
+    const key = p[0];
+    if (p.length !== 1 || key === undefined || !(key in obj)) continue;
+    out ??= { ...obj };
+    delete out[key];
+  }
+  return out ?? obj;
+}
+
 function strip(set: FieldsTree): FieldsTree {
   return difference(set, STRIP_SET);
 }
@@ -83,7 +100,7 @@ function strip(set: FieldsTree): FieldsTree {
  * other managers lose changed and removed fields. `live` and `next` carry no managedFields.
  */
 export function recordUpdate(ctx: FieldManagerContext, live: unknown, next: unknown, managed: Managed, manager: string): void {
-  const cmp = ctx.ops.compare(live, next, ctx.shape);
+  const cmp = ctx.ops.compare(withoutResetTopLevel(ctx, live), withoutResetTopLevel(ctx, next), ctx.shape);
   const added = withoutPrefixes(cmp.added, ctx.resetPaths);
   const modified = withoutPrefixes(cmp.modified, ctx.resetPaths);
   const removed = withoutPrefixes(cmp.removed, ctx.resetPaths);
@@ -129,7 +146,7 @@ export function recordApply(
   managed.set(id, { manager, operation: 'Apply', apiVersion: ctx.apiVersion, subresource: ctx.subresource, time: managed.get(id)?.time, set: withoutPrefixes(configSet, ctx.resetPaths) });
   if (lastSet && !isEmptySet(lastSet)) merged = prune(ctx, merged, managed, lastSet);
 
-  const cmp = ctx.ops.compare(live, merged, ctx.shape);
+  const cmp = ctx.ops.compare(withoutResetTopLevel(ctx, live), withoutResetTopLevel(ctx, merged), ctx.shape);
   const changed = withoutPrefixes(union(cmp.added, cmp.modified), ctx.resetPaths);
   const removed = withoutPrefixes(cmp.removed, ctx.resetPaths);
   const conflicts: Conflict[] = [];
