@@ -27,6 +27,9 @@ const ok: Array<[string, unknown[], (d: ReturnType<typeof doc>) => unknown]> = [
   ['test null matches a null value', [{ op: 'test', path: '/spec/nil', value: null }], (d) => d],
   ['test compares objects structurally', [{ op: 'test', path: '/metadata/labels', value: { 'm~n': 'y', app: 'web', 'a/b': 'x' } }], (d) => d],
   ['null body is an empty patch', null as unknown as unknown[], (d) => d],
+  ['replace of the whole document (empty path)', [{ op: 'replace', path: '', value: { a: 1 } }], () => ({ a: 1 })],
+  ['test of the whole document', [{ op: 'test', path: '', value: doc() }], (d) => d],
+  ['v4 test ignores extra keys in the expected object', [{ op: 'test', path: '/metadata/labels', value: { app: 'web', 'a/b': 'x', 'm~n': 'y', extra: 1 } }], (d) => d],
 ];
 
 for (const [name, ops, want] of ok) {
@@ -48,7 +51,9 @@ const failing: Array<[string, unknown[]]> = [
   ['unknown op', [{ op: 'frobnicate', path: '/spec' }]],
   ['missing op', [{ path: '/spec' }]],
   ['missing path', [{ op: 'add', value: 1 }]],
-  ['whole-document path', [{ op: 'replace', path: '', value: {} }]],
+  ['whole-document replace with a scalar', [{ op: 'replace', path: '', value: 1 }]],
+  ['add at the whole-document path', [{ op: 'add', path: '', value: {} }]],
+  ['test missing a key of the document value', [{ op: 'test', path: '/metadata/labels', value: { app: 'web' } }]],
 ];
 
 for (const [name, ops] of failing) {

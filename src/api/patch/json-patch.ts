@@ -11,7 +11,7 @@
  *   error's `cause` for logs.
  */
 import { StatusError, badRequest } from '../errors.js';
-import { cloneJson, isObject, jsonEqual, jsonKindWord, type JsonValue } from './go-json.js';
+import { cloneJson, isObject, jsonEqual, jsonKindWord } from './go-json.js';
 
 /** Kubernetes' `maxJSONPatchOperations`. */
 export const MAX_JSON_PATCH_OPERATIONS = 10000;
@@ -37,10 +37,10 @@ type Container = Record<string, unknown> | unknown[];
  */
 export function applyJsonPatch<T>(doc: T, ops: unknown): T {
   const patch = decodeJsonPatch(ops);
-  const root = cloneJson(doc) as unknown;
+  let root = cloneJson(doc) as unknown;
   if (typeof root !== 'object' || root === null) throw applyFailed('document is not an object or array');
   try {
-    for (const op of patch) applyOne(root as Container, op);
+    for (const op of patch) root = applyOne(root as Container, op);
   } catch (e) {
     if (e instanceof PatchFailure) throw applyFailed(e.message);
     throw e;
@@ -80,24 +80,40 @@ function stringField(op: Record<string, unknown>, name: string): string | undefi
   return typeof v === 'string' ? v : undefined;
 }
 
-function applyOne(root: Container, op: Record<string, unknown>): void {
+/** Applies one operation; returns the (possibly replaced) root. */
+function applyOne(root: Container, op: Record<string, unknown>): Container {
   const kind = stringField(op, 'op') ?? 'unknown';
   switch (kind) {
     case 'add':
-      return add(root, requirePath(op, 'add operation failed to decode path'), valueOf(op));
+      add(root, requirePath(op, 'add operation failed to decode path'), valueOf(op));
+      break;
     case 'remove':
-      return remove(root, requirePath(op, 'remove operation failed to decode path'));
-    case 'replace':
-      return replace(root, requirePath(op, 'replace operation failed to decode path'), valueOf(op));
+      remove(root, requirePath(op, 'remove operation failed to decode path'));
+      break;
+    case 'replace': {
+      const path = requirePath(op, 'replace operation failed to decode path');
+      const value = valueOf(op);
+      // v4 lets `replace` with the empty path swap the whole document for an object or array.
+      if (path === '') {
+        if (typeof value !== 'object' || value === null) throw new PatchFailure('replace operation value must be object or array');
+        return value as Container;
+      }
+      replace(root, path, value);
+      break;
+    }
     case 'move':
-      return move(root, op);
+      move(root, op);
+      break;
     case 'copy':
-      return copy(root, op);
+      copy(root, op);
+      break;
     case 'test':
-      return test(root, requirePath(op, 'test operation failed to decode path'), op);
+      test(root, requirePath(op, 'test operation failed to decode path'), op);
+      break;
     default:
       throw new PatchFailure(`Unexpected kind: ${kind}`);
   }
+  return root;
 }
 
 function requirePath(op: Record<string, unknown>, message: string, field = 'path'): string {
@@ -244,15 +260,43 @@ function copy(root: Container, op: Record<string, unknown>): void {
 }
 
 function test(root: Container, path: string, op: Record<string, unknown>): void {
+  if (path === '') {
+    if (v4Equal(root, op.value === undefined ? null : op.value)) return;
+    throw new PatchFailure(`testing value ${path} failed: test failed`);
+  }
   const found = findObject(root, path);
   if (!found) throw new PatchFailure(`test operation does not apply: is missing path: ${path}: missing value`);
   const actual = get(found.con, found.key);
-  const expected = op.value === undefined ? null : (op.value as JsonValue);
+  const expected = op.value === undefined ? null : op.value;
   // v4 stores JSON nulls as absent nodes, so "null" and "missing" test equal to each other.
   if (actual === undefined || actual === null) {
     if (expected === null) return;
-  } else if (jsonEqual(actual, expected)) {
+  } else if (v4Equal(actual, expected)) {
     return;
   }
   throw new PatchFailure(`testing value ${path} failed: test failed`);
+}
+
+/**
+ * v4's lazyNode.equal: arrays compare element by element, but an object only needs each of its own
+ * keys to be in the expected object with an equal value (extra expected keys are not noticed), and
+ * null and missing members are alike.
+ */
+function v4Equal(actual: unknown, expected: unknown): boolean {
+  if (isObject(actual)) {
+    if (!isObject(expected)) return false;
+    for (const k of Object.keys(actual)) {
+      if (!(k in expected)) return false;
+      const a = actual[k];
+      const e = expected[k];
+      if ((a === null || a === undefined) && (e === null || e === undefined)) continue;
+      if (a === null || a === undefined || !v4Equal(a, e)) return false;
+    }
+    return true;
+  }
+  if (Array.isArray(actual)) {
+    if (!Array.isArray(expected) || actual.length !== expected.length) return false;
+    return actual.every((a, i) => (a === null ? expected[i] === null : v4Equal(a, expected[i])));
+  }
+  return jsonEqual(actual, expected);
 }
