@@ -225,6 +225,37 @@ describe('sqlite store specifics', () => {
     }
   });
 
+  it('a long watch replay yields to the event loop and still hands over to live without a gap', async () => {
+    const { store, cleanup } = await openTemp({ path: ':memory:' });
+    try {
+      const first = await store.create('/replay/0', '0');
+      for (let i = 1; i < 6000; i += 500) {
+        await Promise.all(Array.from({ length: 500 }, (_, j) => store.create(`/replay/${i + j}`, `${i + j}`)));
+      }
+      let turns = 0;
+      let spinning = true;
+      const spin = (): void => {
+        turns++;
+        if (spinning) setImmediate(spin);
+      };
+      setImmediate(spin);
+      const racing = store.create('/replay/racer', 'live');
+      const w = await watchInto(store, '/replay/', first.modRevision);
+      spinning = false;
+      await racing;
+      // 6000 replayed creates after the first, then the racing one (replayed or live).
+      await w.untilCount(6001);
+      const revs = w.revisions();
+      assert.equal(revs.length, 6001);
+      revs.forEach((r, i) => assert.equal(r, first.modRevision + 1 + i));
+      assert.equal(w.events[w.events.length - 1]?.kv.key, '/replay/racer');
+      assert.ok(turns > 1, `the event loop ran ${turns} times during the replay`);
+      w.abort();
+    } finally {
+      await cleanup();
+    }
+  });
+
   it('automatic compaction bounds history under churn', async () => {
     const { store, path, cleanup } = await openTemp({
       compactIntervalMs: 20,
