@@ -1,0 +1,142 @@
+/**
+ * Pods: SetDefaults_Pod/PodSpec, the admission plugins that shape every new pod (ServiceAccount's
+ * default account, Priority, DefaultTolerationSeconds), the create-time status (Pending + QoS
+ * class), the pod update rules and, as in v1.33, `metadata.generation` bumped on spec changes.
+ */
+import type { Pod, PodSpec, Toleration } from 'kubernetes-types/core/v1.js';
+import type { FieldError } from '../../api/errors.js';
+import { clone, type KubeObject } from '../../api/object.js';
+import { Quantity } from '../../api/quantity.js';
+import { validatePod, validatePodStatusUpdate, validatePodUpdate } from '../../api/validation/pod.js';
+import { BaseStrategy, as } from './base.js';
+import { defaultPodOnly, defaultPodSpec } from './defaults/pod-spec.js';
+import { canonicalizeQuantityMap, canonicalizeQuantityField } from './defaults/decode.js';
+
+/** DefaultTolerationSeconds admission: how long pods tolerate not-ready/unreachable nodes. */
+export const DEFAULT_NOT_READY_TOLERATION_SECONDS = 300;
+export const DEFAULT_UNREACHABLE_TOLERATION_SECONDS = 300;
+export const TAINT_NODE_NOT_READY = 'node.kubernetes.io/not-ready';
+export const TAINT_NODE_UNREACHABLE = 'node.kubernetes.io/unreachable';
+
+/** Canonicalises every quantity in a pod spec (resources, overhead, emptyDir limits, divisors). */
+export function canonicalizePodSpecQuantities(spec: PodSpec | undefined, obj: KubeObject, kind: string): void {
+  if (!spec) return;
+  for (const c of [...(spec.containers ?? []), ...(spec.initContainers ?? []), ...(spec.ephemeralContainers ?? [])]) {
+    canonicalizeQuantityMap(c.resources?.limits as Record<string, unknown> | undefined, obj, kind);
+    canonicalizeQuantityMap(c.resources?.requests as Record<string, unknown> | undefined, obj, kind);
+    for (const e of c.env ?? []) canonicalizeQuantityField(e.valueFrom?.resourceFieldRef as Record<string, unknown> | undefined, 'divisor', obj, kind);
+  }
+  canonicalizeQuantityMap(spec.overhead as Record<string, unknown> | undefined, obj, kind);
+  for (const v of spec.volumes ?? []) {
+    canonicalizeQuantityField(v.emptyDir as Record<string, unknown> | undefined, 'sizeLimit', obj, kind);
+    for (const item of v.downwardAPI?.items ?? []) canonicalizeQuantityField(item.resourceFieldRef as Record<string, unknown> | undefined, 'divisor', obj, kind);
+  }
+}
+
+/** qos.ComputePodQOS: Guaranteed, Burstable or BestEffort from cpu/memory requests and limits. */
+export function computePodQOS(spec: PodSpec | undefined): 'Guaranteed' | 'Burstable' | 'BestEffort' {
+  const requests = new Map<string, Quantity>();
+  const limits = new Map<string, Quantity>();
+  let guaranteed = true;
+  const add = (m: Map<string, Quantity>, k: string, q: Quantity) => m.set(k, (m.get(k) ?? Quantity.ZERO).add(q));
+  for (const c of [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])]) {
+    for (const [k, v] of Object.entries((c.resources?.requests ?? {}) as Record<string, string>)) {
+      if (k !== 'cpu' && k !== 'memory') continue;
+      const q = Quantity.tryParse(v);
+      if (q && q.sign() > 0) add(requests, k, q);
+    }
+    const found = new Set<string>();
+    for (const [k, v] of Object.entries((c.resources?.limits ?? {}) as Record<string, string>)) {
+      if (k !== 'cpu' && k !== 'memory') continue;
+      const q = Quantity.tryParse(v);
+      if (q && q.sign() > 0) {
+        found.add(k);
+        add(limits, k, q);
+      }
+    }
+    if (!found.has('cpu') || !found.has('memory')) guaranteed = false;
+  }
+  if (requests.size === 0 && limits.size === 0) return 'BestEffort';
+  if (guaranteed) {
+    for (const [k, req] of requests) {
+      const lim = limits.get(k);
+      if (!lim || lim.cmp(req) !== 0) {
+        guaranteed = false;
+        break;
+      }
+    }
+  }
+  return guaranteed && requests.size === limits.size ? 'Guaranteed' : 'Burstable';
+}
+
+/** DefaultTolerationSeconds: tolerate not-ready/unreachable nodes for 5 minutes unless told otherwise. */
+export function addDefaultTolerations(spec: PodSpec): void {
+  const tolerations: Toleration[] = spec.tolerations ?? [];
+  const covers = (key: string) => tolerations.some((t) => (t.key === key || !t.key) && (t.effect === 'NoExecute' || !t.effect));
+  const add: Toleration[] = [];
+  if (!covers(TAINT_NODE_NOT_READY)) add.push({ key: TAINT_NODE_NOT_READY, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: DEFAULT_NOT_READY_TOLERATION_SECONDS });
+  if (!covers(TAINT_NODE_UNREACHABLE)) add.push({ key: TAINT_NODE_UNREACHABLE, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: DEFAULT_UNREACHABLE_TOLERATION_SECONDS });
+  if (add.length) spec.tolerations = [...tolerations, ...add];
+}
+
+export class PodStrategy extends BaseStrategy {
+  protected override readonly tracksGeneration = true;
+
+  override applyDefaults(obj: KubeObject): void {
+    const pod = as<Pod>(obj);
+    const spec = (pod.spec ??= { containers: [] });
+    canonicalizePodSpecQuantities(spec, obj, 'Pod');
+    defaultPodSpec(spec);
+    defaultPodOnly(spec);
+  }
+
+  protected override initialStatus(obj: KubeObject): unknown {
+    return { phase: 'Pending', qosClass: computePodQOS(as<Pod>(obj).spec) };
+  }
+
+  override prepareForCreate(obj: KubeObject): void {
+    const spec = (as<Pod>(obj).spec ??= { containers: [] });
+    // ServiceAccount admission: every pod runs as some account.
+    if (!spec.serviceAccountName) {
+      spec.serviceAccountName = 'default';
+      spec.serviceAccount = 'default';
+    }
+    // Priority admission, with no PriorityClass named and no global default class.
+    if (!spec.priorityClassName) spec.priority ??= 0;
+    spec.preemptionPolicy ??= 'PreemptLowerPriority';
+    addDefaultTolerations(spec);
+    super.prepareForCreate(obj);
+  }
+
+  override prepareForUpdate(newObj: KubeObject, oldObj: KubeObject): void {
+    super.prepareForUpdate(newObj, oldObj);
+    const spec = as<Pod>(newObj).spec;
+    if (spec) addDefaultTolerations(spec);
+  }
+
+  override prepareForStatusUpdate(newObj: KubeObject, oldObj: KubeObject): void {
+    const status = newObj.status as Pod['status'];
+    super.prepareForStatusUpdate(newObj, oldObj);
+    // /status may not touch ownerReferences (old kubelets corrupted them) and the QoS class is
+    // fixed at creation; backfill it when a kubelet drops it.
+    const meta = (newObj.metadata ??= {});
+    if (oldObj.metadata?.ownerReferences) meta.ownerReferences = clone(oldObj.metadata.ownerReferences);
+    else delete meta.ownerReferences;
+    if (status && !status.qosClass) {
+      const oldQos = (oldObj.status as Pod['status'])?.qosClass;
+      if (oldQos) status.qosClass = oldQos;
+    }
+  }
+
+  override validateCreate(obj: KubeObject): FieldError[] {
+    return validatePod(as<Pod>(obj));
+  }
+
+  override validateUpdate(newObj: KubeObject, oldObj: KubeObject): FieldError[] {
+    return validatePodUpdate(as<Pod>(newObj), as<Pod>(oldObj));
+  }
+
+  override validateStatusUpdate(newObj: KubeObject, oldObj: KubeObject): FieldError[] {
+    return validatePodStatusUpdate(as<Pod>(newObj), as<Pod>(oldObj));
+  }
+}
