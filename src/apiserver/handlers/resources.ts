@@ -1,0 +1,355 @@
+/**
+ * The REST handler for resource paths: GET/LIST/WATCH/POST/PUT/PATCH/DELETE/DELETECOLLECTION on
+ * every served resource and its subresources, with Kubernetes' query parameters (dryRun,
+ * fieldManager, fieldValidation, selectors, paging, resourceVersion, watch options, includeObject)
+ * and representations (JSON objects and lists, meta.k8s.io Tables, watch event streams).
+ */
+import type { ApiRequest, ApiResponse } from '../../api/http.js';
+import type { KubeObject, StoredObject } from '../../api/object.js';
+import { groupVersion, type ResourceInfo } from '../../api/resources.js';
+import { StatusError, badRequest, methodNotAllowed, notFoundPath } from '../../api/errors.js';
+import { validateFields, type FieldValidation } from '../../api/schema/strict.js';
+import { buildTable } from '../printers/index.js';
+import type { IncludeObjectPolicy } from '../printers/index.js';
+import type { ResourceRequest } from '../request-info.js';
+import type { Registry } from '../registry/registry.js';
+import { listObjects } from '../registry/list.js';
+import { buildFilter } from '../registry/filters.js';
+import { deleteObject, type DeleteOptions } from '../registry/deletion.js';
+import { storageResource } from '../registry/keys.js';
+import { watchCache, type StreamItem } from '../watch/watch-stream.js';
+import { negotiateOutput, type OutputFormat } from './negotiate.js';
+import { decodeObjectBody, decodeOptionalJson, decodePatchBody, type ProtobufDecoder } from './body.js';
+import { jsonResponse, listBody, objectJson, streamResponse, successStatus } from './respond.js';
+import { patchObject } from './patch-object.js';
+import type { SubresourceHandlers } from './subresources.js';
+
+export interface ResourceHandlerDeps {
+  registry: Registry;
+  protobuf?: ProtobufDecoder;
+  subresources: SubresourceHandlers;
+  /** Called to count/limit concurrent watches; returns a release function or throws 429. */
+  admitWatch: () => () => void;
+}
+
+/** Field managers are limited to 128 characters, as Kubernetes validates. */
+const MAX_FIELD_MANAGER = 128;
+
+interface Ctx {
+  req: ApiRequest;
+  ri: ResourceRequest;
+  info: ResourceInfo;
+  deps: ResourceHandlerDeps;
+  warnings: string[];
+}
+
+export async function handleResource(deps: ResourceHandlerDeps, req: ApiRequest, ri: ResourceRequest): Promise<ApiResponse> {
+  const info = ri.info;
+  if (!info) throw notFoundPath();
+  if (info.namespaced && ri.namespace === '' && ri.name !== '' && ri.verb !== 'list' && ri.verb !== 'watch') {
+    // `/api/v1/pods/x` is not a valid path for a namespaced resource.
+    throw notFoundPath();
+  }
+  if (!info.namespaced && ri.namespace !== '') throw notFoundPath();
+  const ctx: Ctx = { req, ri, info, deps, warnings: [] };
+  if (ri.subresource) return deps.subresources.handle(ctx.req, ri, info);
+  if (!info.verbs.includes(ri.verb)) throw methodNotAllowed(req.method, info.resource);
+  let res: ApiResponse;
+  switch (ri.verb) {
+    case 'get':
+      res = getOne(ctx);
+      break;
+    case 'list':
+      res = await list(ctx);
+      break;
+    case 'watch':
+      res = watch(ctx);
+      break;
+    case 'create':
+      if (ri.name) throw methodNotAllowed('POST', `${info.resource}/${ri.name}`);
+      res = await create(ctx);
+      break;
+    case 'update':
+      res = await update(ctx);
+      break;
+    case 'patch':
+      res = await patch(ctx);
+      break;
+    case 'delete':
+      res = await remove(ctx);
+      break;
+    case 'deletecollection':
+      res = await removeCollection(ctx);
+      break;
+  }
+  return withWarnings(res, ctx.warnings);
+}
+
+export function withWarnings(res: ApiResponse, warnings: string[]): ApiResponse {
+  if (warnings.length === 0) return res;
+  // HTTP warning headers (RFC 7234 299), as Kubernetes sends them; kubectl prints "Warning: …".
+  res.headers.warning = warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(', ');
+  return res;
+}
+
+function output(ctx: Ctx): OutputFormat {
+  return negotiateOutput(ctx.req.headers.accept, true);
+}
+
+function includeObjectPolicy(q: URLSearchParams): IncludeObjectPolicy {
+  const v = q.get('includeObject');
+  if (v === null || v === '') return 'Metadata';
+  if (v === 'None' || v === 'Metadata' || v === 'Object') return v;
+  throw badRequest(`includeObject: Unsupported value: "${v}": supported values: "None", "Metadata", "Object"`);
+}
+
+function tableResponse(ctx: Ctx, objects: KubeObject[], listMeta: { resourceVersion?: string; continue?: string; remainingItemCount?: number }) {
+  const table = buildTable(ctx.info, objects, { now: new Date(ctx.deps.registry.now()), includeObject: includeObjectPolicy(ctx.req.query), listMeta });
+  return jsonResponse(200, table);
+}
+
+function getOne(ctx: Ctx): ApiResponse {
+  const entry = ctx.deps.registry.get(ctx.info, ctx.ri.namespace, ctx.ri.name);
+  const fmt = output(ctx);
+  if (fmt.kind === 'table') return tableResponse(ctx, [entry.obj], { resourceVersion: entry.obj.metadata.resourceVersion });
+  return jsonResponse(200, objectJson(entry));
+}
+
+function intParam(q: URLSearchParams, name: string): number | undefined {
+  const v = q.get(name);
+  if (v === null || v === '') return undefined;
+  if (!/^-?\d+$/.test(v)) throw badRequest(`${name}: invalid value "${v}": must be an integer`);
+  return Number(v);
+}
+
+function boolParam(q: URLSearchParams, name: string): boolean | undefined {
+  const v = q.get(name);
+  if (v === null || v === '') return undefined;
+  if (v === 'true' || v === '1') return true;
+  if (v === 'false' || v === '0') return false;
+  throw badRequest(`${name}: invalid value "${v}": must be true or false`);
+}
+
+async function list(ctx: Ctx): Promise<ApiResponse> {
+  const q = ctx.req.query;
+  const filter = buildFilter(ctx.info, q.get('labelSelector'), q.get('fieldSelector'));
+  const limit = intParam(q, 'limit');
+  if (limit !== undefined && limit < 0) throw badRequest('limit: must be a non-negative integer');
+  const fmt = output(ctx);
+  const result = await listObjects(ctx.deps.registry, ctx.info, {
+    namespace: ctx.ri.namespace,
+    filter: filter.matches,
+    filtered: filter.selective,
+    ...(limit !== undefined ? { limit } : {}),
+    ...(q.get('continue') ? { continueToken: q.get('continue')! } : {}),
+    ...(q.get('resourceVersion') !== null ? { resourceVersion: q.get('resourceVersion')! } : {}),
+    ...(q.get('resourceVersionMatch') ? { resourceVersionMatch: q.get('resourceVersionMatch')! } : {}),
+  });
+  const meta: { resourceVersion: string; continue?: string; remainingItemCount?: number } = { resourceVersion: String(result.resourceVersion) };
+  if (result.continueToken) meta.continue = result.continueToken;
+  if (result.remainingItemCount !== undefined) meta.remainingItemCount = result.remainingItemCount;
+  if (fmt.kind === 'table') return tableResponse(ctx, result.items.map((e) => e.obj), meta);
+  return jsonResponse(200, listBody(groupVersion(ctx.info), ctx.info.listKind, meta, result.items));
+}
+
+function watch(ctx: Ctx): ApiResponse {
+  const q = ctx.req.query;
+  const filter = buildFilter(ctx.info, q.get('labelSelector'), q.get('fieldSelector'));
+  const fmt = output(ctx);
+  const timeoutSeconds = intParam(q, 'timeoutSeconds');
+  const sendInitialEvents = boolParam(q, 'sendInitialEvents');
+  const allowBookmarks = boolParam(q, 'allowWatchBookmarks') ?? false;
+  if (sendInitialEvents !== undefined) {
+    // Kubernetes requires these together for the watch-list protocol.
+    if (q.get('resourceVersionMatch') !== 'NotOlderThan') {
+      throw badRequest('sendInitialEvents: Forbidden: sendInitialEvents is forbidden for watch unless resourceVersionMatch is set to NotOlderThan');
+    }
+    if (sendInitialEvents && !allowBookmarks) throw badRequest('allowWatchBookmarks: Forbidden: sendInitialEvents requires setting allowWatchBookmarks to true');
+  }
+  const release = ctx.deps.admitWatch();
+  const items = watchCache(ctx.deps.registry.cache, {
+    resource: storageResource(ctx.info),
+    namespace: ctx.ri.namespace,
+    filter: filter.matches,
+    resourceVersion: q.get('resourceVersion') ?? undefined,
+    allowBookmarks,
+    sendInitialEvents,
+    timeoutSeconds,
+    signal: ctx.req.signal,
+  });
+  return streamResponse(encodeWatch(ctx, fmt, items, release));
+}
+
+async function* encodeWatch(ctx: Ctx, fmt: OutputFormat, items: AsyncGenerator<StreamItem>, release: () => void): AsyncGenerator<string> {
+  const gv = groupVersion(ctx.info);
+  let first = true;
+  const policy = fmt.kind === 'table' ? includeObjectPolicy(ctx.req.query) : 'Metadata';
+  try {
+    for await (const item of items) {
+      let line: string;
+      if (item.kind === 'event') {
+        const d = item.delivery;
+        if (fmt.kind === 'table') {
+          const obj = d.rev === d.entry.rev ? d.entry.obj : { ...d.entry.obj, metadata: { ...d.entry.obj.metadata, resourceVersion: String(d.rev) } };
+          const table = buildTable(ctx.info, [obj], {
+            now: new Date(ctx.deps.registry.now()),
+            includeObject: policy,
+            noHeaders: !first,
+            listMeta: { resourceVersion: String(d.rev) },
+          });
+          first = false;
+          line = `{"type":"${d.type}","object":${JSON.stringify(table)}}\n`;
+        } else {
+          line = `{"type":"${d.type}","object":${objectJson(d.entry, d.rev === d.entry.rev ? undefined : String(d.rev))}}\n`;
+        }
+      } else if (item.kind === 'bookmark') {
+        const meta: Record<string, unknown> = { resourceVersion: String(item.rev) };
+        if (item.initialEventsEnd) meta.annotations = { 'k8s.io/initial-events-end': 'true' };
+        const obj = fmt.kind === 'table' ? { kind: 'Table', apiVersion: 'meta.k8s.io/v1', metadata: meta, rows: [] } : { kind: ctx.info.kind, apiVersion: gv, metadata: meta };
+        line = `{"type":"BOOKMARK","object":${JSON.stringify(obj)}}\n`;
+      } else {
+        const status = new StatusError(item.code, item.reason, item.message).toStatus();
+        line = `{"type":"ERROR","object":${JSON.stringify(status)}}\n`;
+      }
+      yield line;
+    }
+  } finally {
+    release();
+    await items.return(undefined);
+  }
+}
+
+function fieldManagerOf(ctx: Ctx, required: boolean): string {
+  const q = ctx.req.query.get('fieldManager');
+  if (q !== null && q !== '') {
+    if (q.length > MAX_FIELD_MANAGER) throw badRequest(`fieldManager: Too long: may not be more than ${MAX_FIELD_MANAGER} bytes`);
+    if (!/^[\x20-\x7e]+$/.test(q)) throw badRequest(`fieldManager: Invalid value: ${JSON.stringify(q)}: must be made of printable characters`);
+    return q;
+  }
+  if (required) {
+    throw badRequest(`PATCH ${ctx.req.path}: fieldManager is required for apply requests`);
+  }
+  // Kubernetes names an unnamed manager after the client's user agent, up to the first '/'.
+  const ua = ctx.req.headers['user-agent'] ?? '';
+  return ua.split('/')[0]!.slice(0, MAX_FIELD_MANAGER) || 'unknown';
+}
+
+function dryRunOf(q: URLSearchParams): boolean {
+  const values = q.getAll('dryRun');
+  for (const v of values) {
+    if (v !== 'All') throw badRequest(`dryRun: Unsupported value: "${v}": supported values: "All"`);
+  }
+  return values.length > 0;
+}
+
+function fieldValidationOf(q: URLSearchParams): FieldValidation {
+  const v = q.get('fieldValidation');
+  if (v === null || v === '') return 'Warn';
+  if (v === 'Ignore' || v === 'Warn' || v === 'Strict') return v;
+  throw badRequest(`fieldValidation: Unsupported value: "${v}": supported values: "Ignore", "Warn", "Strict"`);
+}
+
+/** Strict decoding of the body against the kind's schema (unknown fields and wrong types). */
+function checkFields(ctx: Ctx, obj: KubeObject): void {
+  const mode = fieldValidationOf(ctx.req.query);
+  const { warnings } = validateFields({ group: ctx.info.group, version: ctx.info.version, kind: ctx.info.kind }, obj, mode);
+  ctx.warnings.push(...warnings);
+}
+
+async function create(ctx: Ctx): Promise<ApiResponse> {
+  const body = decodeObjectBody(ctx.req, ctx.deps.protobuf);
+  checkFields(ctx, body);
+  const obj = await ctx.deps.registry.create(ctx.info, ctx.ri.namespace, body, {
+    dryRun: dryRunOf(ctx.req.query),
+    fieldManager: fieldManagerOf(ctx, false),
+  });
+  return jsonResponse(201, obj);
+}
+
+async function update(ctx: Ctx): Promise<ApiResponse> {
+  const body = decodeObjectBody(ctx.req, ctx.deps.protobuf);
+  checkFields(ctx, body);
+  const { obj, created } = await ctx.deps.registry.update(ctx.info, ctx.ri.namespace, ctx.ri.name, body, {
+    dryRun: dryRunOf(ctx.req.query),
+    fieldManager: fieldManagerOf(ctx, false),
+  });
+  return jsonResponse(created ? 201 : 200, obj);
+}
+
+async function patch(ctx: Ctx): Promise<ApiResponse> {
+  const decoded = decodePatchBody(ctx.req);
+  const q = ctx.req.query;
+  const force = boolParam(q, 'force');
+  if (force !== undefined && decoded.type !== 'apply') throw badRequest('force: Forbidden: may not be specified for non-apply patch');
+  const result = await patchObject(ctx.deps.registry, ctx.info, ctx.ri.namespace, ctx.ri.name, decoded, {
+    dryRun: dryRunOf(q),
+    fieldManager: fieldManagerOf(ctx, decoded.type === 'apply'),
+    force: force ?? false,
+    fieldValidation: fieldValidationOf(q),
+    subresource: '',
+    warnings: ctx.warnings,
+  });
+  return jsonResponse(result.created ? 201 : 200, result.obj);
+}
+
+/** DeleteOptions from the body (kubectl) or the query (curl-style clients). */
+export function deleteOptionsOf(req: ApiRequest): DeleteOptions {
+  const body = decodeOptionalJson(req) ?? {};
+  const q = req.query;
+  const opts: DeleteOptions = {};
+  const grace = body.gracePeriodSeconds ?? (q.get('gracePeriodSeconds') !== null ? Number(q.get('gracePeriodSeconds')) : undefined);
+  if (grace !== undefined) {
+    if (typeof grace !== 'number' || !Number.isInteger(grace)) throw badRequest('gracePeriodSeconds: must be an integer');
+    opts.gracePeriodSeconds = grace;
+  }
+  const policy = body.propagationPolicy ?? q.get('propagationPolicy') ?? undefined;
+  if (policy !== undefined) opts.propagationPolicy = policy as DeleteOptions['propagationPolicy'];
+  const orphan = body.orphanDependents ?? boolParam(q, 'orphanDependents');
+  if (orphan !== undefined) opts.orphanDependents = Boolean(orphan);
+  if (body.preconditions && typeof body.preconditions === 'object') opts.preconditions = body.preconditions as DeleteOptions['preconditions'];
+  const dry = Array.isArray(body.dryRun) ? (body.dryRun as string[]) : q.getAll('dryRun');
+  if (dry.length > 0) opts.dryRun = dry;
+  return opts;
+}
+
+async function remove(ctx: Ctx): Promise<ApiResponse> {
+  const opts = deleteOptionsOf(ctx.req);
+  const { obj, deleted } = await deleteObject(ctx.deps.registry, ctx.info, ctx.ri.namespace, ctx.ri.name, opts);
+  return deletedResponse(ctx.info, obj, deleted);
+}
+
+/** Kinds whose DELETE returns the object rather than a Status (Kubernetes' ReturnDeletedObject). */
+const RETURNS_DELETED_OBJECT = new Set(['pods', 'namespaces', 'services', 'nodes']);
+
+function deletedResponse(info: ResourceInfo, obj: StoredObject, deleted: boolean): ApiResponse {
+  if (!deleted || RETURNS_DELETED_OBJECT.has(info.resource)) return jsonResponse(200, obj);
+  return jsonResponse(
+    200,
+    successStatus({ name: obj.metadata.name, group: info.group, kind: info.resource, uid: obj.metadata.uid }),
+  );
+}
+
+async function removeCollection(ctx: Ctx): Promise<ApiResponse> {
+  const q = ctx.req.query;
+  const filter = buildFilter(ctx.info, q.get('labelSelector'), q.get('fieldSelector'));
+  const opts = deleteOptionsOf(ctx.req);
+  const reg = ctx.deps.registry;
+  const listed = await listObjects(reg, ctx.info, { namespace: ctx.ri.namespace, filter: filter.matches, filtered: filter.selective });
+  const deleted: StoredObject[] = [];
+  // Sequential on purpose: bounded work per request, no unbounded Promise.all over a list.
+  for (const e of listed.items) {
+    try {
+      const r = await deleteObject(reg, ctx.info, e.namespace, e.obj.metadata.name, opts);
+      deleted.push(r.obj);
+    } catch (err) {
+      if (err instanceof StatusError && err.code === 404) continue;
+      throw err;
+    }
+  }
+  return jsonResponse(200, {
+    kind: ctx.info.listKind,
+    apiVersion: groupVersion(ctx.info),
+    metadata: { resourceVersion: String(reg.cache.revision) },
+    items: deleted,
+  });
+}

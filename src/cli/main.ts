@@ -1,0 +1,141 @@
+/**
+ * The `skiff` command: `skiff server`, `skiff kubeconfig`, `skiff version` (and `skiff agent` with
+ * the nodes work). Flags follow Kubernetes' names where Kubernetes has one.
+ */
+import { parseArgs } from 'node:util';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { defaultDataDir, runServer } from './server.js';
+import { SKIFF_VERSION } from './version.js';
+import { createLogger, isLogLevel } from './log.js';
+
+const USAGE = `Skiff ${SKIFF_VERSION}: Kubernetes semantics, pods as local processes.
+
+Usage:
+  skiff server [flags]     start the control plane (API server on an embedded SQLite store)
+  skiff kubeconfig         print the admin kubeconfig of a data dir
+  skiff version            print the version
+
+Server flags:
+  --data-dir DIR           state, credentials and kubeconfig (default ~/.skiff, or $SKIFF_DATA_DIR)
+  --port N                 HTTPS port of the API server (default 6443; 0 picks a free port)
+  --bind-address ADDR      address to listen on (default 127.0.0.1)
+  --tls-san NAME           extra name or IP for the serving certificate (repeatable)
+  --nodes N                local node agents to run (default 0 until node agents land)
+  --log-level LEVEL        debug, info, warn or error (default info)
+`;
+
+function fail(msg: string): never {
+  process.stderr.write(`error: ${msg}\nRun 'skiff --help' for usage.\n`);
+  process.exit(2);
+}
+
+function intFlag(v: string | undefined, name: string, def: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  if (v === undefined) return def;
+  if (!/^\d+$/.test(v)) fail(`--${name} must be a whole number, got "${v}"`);
+  const n = Number(v);
+  if (n < min || n > max) fail(`--${name} must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+async function serverCommand(args: string[]): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      options: {
+        'data-dir': { type: 'string' },
+        port: { type: 'string' },
+        'bind-address': { type: 'string' },
+        'tls-san': { type: 'string', multiple: true },
+        nodes: { type: 'string' },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    });
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  const v = parsed.values;
+  if (v.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const logLevel = v['log-level'] ?? 'info';
+  if (!isLogLevel(logLevel)) fail(`--log-level must be one of debug, info, warn, error; got "${logLevel}"`);
+  const log = createLogger(logLevel, 'server');
+  const flags = {
+    dataDir: v['data-dir'] ?? defaultDataDir(),
+    port: intFlag(v.port, 'port', 6443, 0, 65535),
+    bindAddress: v['bind-address'] ?? '127.0.0.1',
+    nodes: intFlag(v.nodes, 'nodes', 0, 0, 100_000),
+    logLevel,
+    advertiseNames: v['tls-san'] ?? [],
+  };
+  let server;
+  try {
+    server = await runServer(flags, log);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'EADDRINUSE') fail(`port ${flags.port} on ${flags.bindAddress} is already in use; stop the other server or pass --port`);
+    if (e.code === 'EACCES') fail(`cannot listen on ${flags.bindAddress}:${flags.port}: permission denied; pick a port above 1024`);
+    throw err;
+  }
+  process.stdout.write(`Skiff is running at ${server.url}\nexport KUBECONFIG=${server.kubeconfigPath}\n`);
+  let shuttingDown = false;
+  const shutdown = (signal: string) => {
+    if (shuttingDown) {
+      log.warn(`second ${signal}: exiting now`);
+      process.exit(1);
+    }
+    shuttingDown = true;
+    log.info(`${signal} received: shutting down`);
+    server.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error(`shutdown failed: ${(err as Error).message}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+async function kubeconfigCommand(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { 'data-dir': { type: 'string' } }, strict: true });
+  const path = join(values['data-dir'] ?? defaultDataDir(), 'kubeconfig.yaml');
+  try {
+    process.stdout.write(await readFile(path, 'utf8'));
+  } catch {
+    fail(`no kubeconfig at ${path}: start 'skiff server' with this data dir first`);
+  }
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case 'server':
+      return serverCommand(rest);
+    case 'kubeconfig':
+      return kubeconfigCommand(rest);
+    case 'version':
+    case '--version':
+      process.stdout.write(`skiff ${SKIFF_VERSION}\n`);
+      return;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return;
+    default:
+      fail(`unknown command "${cmd}"`);
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  process.stderr.write(`error: ${(err as Error)?.stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,80 @@
+/**
+ * `skiff server`: the control plane on an embedded SQLite store — API server now; controllers,
+ * scheduler and local node agents join as they land. First start creates credentials and writes
+ * the admin kubeconfig (atomically, once the server is serving).
+ */
+import { mkdir } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { openSqliteStore } from '../storage/sqlite/sqlite-store.js';
+import { startApiServer } from '../apiserver/api-server.js';
+import { loadOrCreateCredentials, writeFileAtomic } from '../apiserver/auth/credentials.js';
+import { strategyFor } from '../apiserver/strategy/index.js';
+import { managedFieldsHook } from '../apiserver/managed-fields.js';
+import { openapiServer } from '../apiserver/openapi-routes.js';
+import { decodeProtobufBody } from '../api/protobuf/index.js';
+import { buildKubeconfig } from './kubeconfig.js';
+import { createLogger, isLogLevel, type Logger } from './log.js';
+import { SKIFF_VERSION } from './version.js';
+
+export interface ServerFlags {
+  dataDir: string;
+  port: number;
+  bindAddress: string;
+  nodes: number;
+  logLevel: string;
+  advertiseNames: string[];
+}
+
+export function defaultDataDir(): string {
+  return process.env.SKIFF_DATA_DIR || join(homedir(), '.skiff');
+}
+
+export interface RunningServer {
+  url: string;
+  kubeconfigPath: string;
+  stop(): Promise<void>;
+}
+
+export async function runServer(flags: ServerFlags, log?: Logger): Promise<RunningServer> {
+  const logger = log ?? createLogger(isLogLevel(flags.logLevel) ? flags.logLevel : 'info', 'server');
+  const started = performance.now();
+  const dataDir = resolve(flags.dataDir);
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await mkdir(join(dataDir, 'db'), { recursive: true, mode: 0o700 });
+  const credentials = await loadOrCreateCredentials(dataDir, flags.bindAddress, flags.advertiseNames);
+  const store = await openSqliteStore({ path: join(dataDir, 'db', 'state.db') });
+  let api;
+  try {
+    api = await startApiServer({
+      store,
+      credentials,
+      bindAddress: flags.bindAddress,
+      port: flags.port,
+      version: SKIFF_VERSION,
+      strategyFor,
+      managedFields: managedFieldsHook,
+      openapi: openapiServer(),
+      protobuf: decodeProtobufBody,
+      log: (m) => logger.warn(m),
+    });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  const kubeconfigPath = join(dataDir, 'kubeconfig.yaml');
+  await writeFileAtomic(kubeconfigPath, buildKubeconfig({ server: api.url, caPem: credentials.ca.certPem, token: credentials.adminToken }));
+  logger.info(`API server listening on ${api.url} (ready in ${Math.round(performance.now() - started)} ms, data in ${dataDir})`);
+  let stopping: Promise<void> | undefined;
+  return {
+    url: api.url,
+    kubeconfigPath,
+    stop() {
+      stopping ??= (async () => {
+        await api.stop();
+        await store.close();
+      })();
+      return stopping;
+    },
+  };
+}
