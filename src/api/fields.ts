@@ -182,7 +182,7 @@ const SPECS: Record<string, FieldSpec> = {
       'spec.hostNetwork': get(p, 'spec', 'hostNetwork') === true ? 'true' : 'false',
       'status.phase': str(get(p, 'status', 'phase')),
       // The first of status.podIPs, as the pod registry does.
-      'status.podIP': str(get(p, 'status', 'podIPs', '0', 'ip')) || str(get(p, 'status', 'podIP')),
+      'status.podIP': str(get(p, 'status', 'podIPs', '0', 'ip')),
       'status.nominatedNodeName': str(get(p, 'status', 'nominatedNodeName')),
     }),
   },

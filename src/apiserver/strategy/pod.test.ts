@@ -204,3 +204,16 @@ test('pod status updates keep spec and owner references, refuse un-terminating c
   assert.equal((r.obj.status as { qosClass: string }).qosClass, 'BestEffort');
   assert.deepEqual(r.errors, ['status.containerStatuses[0].state: Forbidden: may not be transitioned to non-terminated state']);
 });
+
+test('pod status writes keep observedGeneration values they leave unset (v1.33)', () => {
+  const old = create(POD, pod({ containers: [{ name: 'a', image: 'x' }] })).obj;
+  old.status = { phase: 'Running', observedGeneration: 3, conditions: [{ type: 'Ready', status: 'True', observedGeneration: 3 }] };
+  const next = structuredClone(old);
+  next.status = { phase: 'Running', conditions: [{ type: 'Ready', status: 'False' }, { type: 'PodScheduled', status: 'True' }] };
+  const r = updateStatus(POD, old, next);
+  assert.deepEqual(r.obj.status, {
+    phase: 'Running',
+    observedGeneration: 3,
+    conditions: [{ type: 'Ready', status: 'False', observedGeneration: 3 }, { type: 'PodScheduled', status: 'True' }],
+  });
+});

@@ -79,6 +79,24 @@ export function addDefaultTolerations(spec: PodSpec): void {
   if (add.length) spec.tolerations = [...tolerations, ...add];
 }
 
+/**
+ * preserveOldObservedGeneration (v1.33): a status write that leaves `observedGeneration` unset,
+ * on the status or on a condition, keeps the stored value (conditions matched by type, in order).
+ */
+function preserveObservedGeneration(
+  status: { observedGeneration?: number; conditions?: Array<{ type: string; observedGeneration?: number }> },
+  old: { observedGeneration?: number; conditions?: Array<{ type: string; observedGeneration?: number }> } | undefined,
+): void {
+  if (!status.observedGeneration && old?.observedGeneration) status.observedGeneration = old.observedGeneration;
+  const oldByType = new Map<string, number[]>();
+  for (const c of old?.conditions ?? []) oldByType.set(c.type, [...(oldByType.get(c.type) ?? []), c.observedGeneration ?? 0]);
+  for (const c of status.conditions ?? []) {
+    const gens = oldByType.get(c.type) ?? [];
+    const prev = gens.shift() ?? 0;
+    if (!c.observedGeneration && prev) c.observedGeneration = prev;
+  }
+}
+
 export class PodStrategy extends BaseStrategy {
   protected override readonly tracksGeneration = true;
 
@@ -122,10 +140,9 @@ export class PodStrategy extends BaseStrategy {
     const meta = (newObj.metadata ??= {});
     if (oldObj.metadata?.ownerReferences) meta.ownerReferences = clone(oldObj.metadata.ownerReferences);
     else delete meta.ownerReferences;
-    if (status && !status.qosClass) {
-      const oldQos = (oldObj.status as Pod['status'])?.qosClass;
-      if (oldQos) status.qosClass = oldQos;
-    }
+    const oldStatus = oldObj.status as (Pod['status'] & { observedGeneration?: number; conditions?: Array<{ type: string; observedGeneration?: number }> }) | undefined;
+    if (status && !status.qosClass && oldStatus?.qosClass) status.qosClass = oldStatus.qosClass;
+    if (status) preserveObservedGeneration(status as typeof oldStatus & object, oldStatus);
   }
 
   override validateCreate(obj: KubeObject): FieldError[] {
