@@ -110,6 +110,7 @@ function validateReplicaCounters(
   st: Record<string, number | undefined>,
   fields: string[],
   lessThanReplicas: string[],
+  readyMessage = 'cannot be greater than readyReplicas',
 ): FieldError[] {
   const errs: FieldError[] = [];
   for (const f of fields) errs.push(...validateNonnegative(st[f], statusPath.child(f)));
@@ -119,7 +120,7 @@ function validateReplicaCounters(
   }
   if ('availableReplicas' in st || 'readyReplicas' in st) {
     if ((st.availableReplicas ?? 0) > (st.readyReplicas ?? 0) && fields.includes('readyReplicas')) {
-      errs.push(invalid(statusPath.child('availableReplicas'), st.availableReplicas ?? 0, 'cannot be greater than readyReplicas'));
+      errs.push(invalid(statusPath.child('availableReplicas'), st.availableReplicas ?? 0, readyMessage));
     }
   }
   return errs;
@@ -272,7 +273,7 @@ export function validateStatefulSet(sts: StatefulSet): FieldError[] {
 }
 
 /** Fields of a StatefulSet spec an update may change. */
-const STS_MUTABLE = ['replicas', 'template', 'updateStrategy', 'minReadySeconds', 'ordinals', 'revisionHistoryLimit', 'persistentVolumeClaimRetentionPolicy'] as const;
+const STS_MUTABLE = ['replicas', 'template', 'updateStrategy', 'minReadySeconds', 'ordinals', 'persistentVolumeClaimRetentionPolicy'] as const;
 
 export function validateStatefulSetUpdate(sts: StatefulSet, old: StatefulSet): FieldError[] {
   const errs = [...validateObjectMetaUpdate(sts.metadata), ...validateStatefulSetSpec(sts)];
@@ -286,7 +287,7 @@ export function validateStatefulSetUpdate(sts: StatefulSet, old: StatefulSet): F
     errs.push(
       forbidden(
         spec,
-        "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'revisionHistoryLimit', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden",
+        "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden",
       ),
     );
   }
@@ -301,6 +302,7 @@ export function validateStatefulSetStatusUpdate(sts: StatefulSet, old: StatefulS
       st,
       ['replicas', 'readyReplicas', 'currentReplicas', 'updatedReplicas', 'availableReplicas', 'observedGeneration', 'collisionCount'],
       ['readyReplicas', 'currentReplicas', 'updatedReplicas', 'availableReplicas'],
+      'cannot be greater than status.readyReplicas',
     ),
     ...collisionCountNotDecremented(sts.status?.collisionCount, old.status?.collisionCount),
   ];
@@ -311,8 +313,8 @@ export function validateStatefulSetStatusUpdate(sts: StatefulSet, old: StatefulS
 function validateDaemonSetSpec(ds: DaemonSet): FieldError[] {
   const s = ds.spec;
   const errs: FieldError[] = [];
-  if (!s?.selector) errs.push(required(spec.child('selector'), ''));
-  else errs.push(...validateLabelSelector(s.selector, spec.child('selector')));
+  // No "Required" here upstream: a missing selector selects nothing and fails the template match.
+  errs.push(...validateLabelSelector(s?.selector, spec.child('selector')));
   let selector: Selector | undefined;
   try {
     selector = labelSelectorAsSelector(s?.selector);
@@ -329,7 +331,7 @@ function validateDaemonSetSpec(ds: DaemonSet): FieldError[] {
   const rp = s?.template?.spec?.restartPolicy;
   if (rp !== 'Always') errs.push(notSupported(spec.child('template', 'spec', 'restartPolicy'), rp ?? '', ['Always']));
   if (s?.template?.spec?.activeDeadlineSeconds !== undefined) {
-    errs.push(invalid(spec.child('template', 'spec', 'activeDeadlineSeconds'), s.template.spec.activeDeadlineSeconds, 'activeDeadlineSeconds must be nil for daemon set pods'));
+    errs.push(forbidden(spec.child('template', 'spec', 'activeDeadlineSeconds'), 'activeDeadlineSeconds in DaemonSet is not Supported'));
   }
   errs.push(...validateNonnegative(s?.minReadySeconds, spec.child('minReadySeconds')));
   const us = s?.updateStrategy;
