@@ -13,8 +13,9 @@ if (!port) throw new Error('checkpoint-worker must run as a worker thread');
 
 const { path } = workerData as CheckpointWorkerData;
 const db = new Database(path, { fileMustExist: true });
-// Never wait on the main connection's locks; a busy checkpoint is retried on the next turn.
-db.pragma('busy_timeout = 0');
+// PASSIVE checkpoints never wait. A TRUNCATE checkpoint waits (here, off the main thread) for
+// the main connection's short synchronous reads to finish; writes are paused meanwhile.
+db.pragma('busy_timeout = 100');
 
 port.on('message', (msg: CheckpointRequest) => {
   if (msg.type === 'close') {

@@ -18,8 +18,6 @@ export const COMPACT_BATCH_TARGET_MS = 5;
 export const DEFAULT_MAX_BATCH_WRITES = 256;
 /** SQLite page cache, KiB (the default 2 MiB makes a 20 MB list re-read the file). */
 export const DEFAULT_CACHE_SIZE_KIB = 64 * 1024;
-/** The WAL file is trimmed back to this size after a checkpoint lets it restart. */
-export const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
 /** Time a synchronous list chunk aims for before yielding to the event loop. */
 export const LIST_CHUNK_TARGET_MS = 4;
 /** Revisions scanned per synchronous step of a watch replay. */

@@ -320,6 +320,28 @@ describe('sqlite store specifics', () => {
     }
   });
 
+  it('under a steady stream of writes the checkpointer still resets the WAL', async () => {
+    const { store, cleanup } = await openTemp({ checkpointIntervalMs: 50 });
+    try {
+      const value = 'x'.repeat(2000);
+      let commits = 0;
+      const deadline = Date.now() + 10_000;
+      // Never a quiet moment: a write every millisecond or so, so no checkpoint ends with
+      // every frame copied and SQLite alone would never start the WAL over.
+      while ((store.stats().checkpoint?.restarts ?? 0) < 2) {
+        assert.ok(Date.now() < deadline, `no WAL reset: ${JSON.stringify(store.stats().checkpoint)}`);
+        await store.create(`/steady/${commits++}`, value);
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      const now = await store.checkpoint();
+      // Every commit appends at least three frames: a WAL holding fewer than that has restarted.
+      assert.ok(now.log < 3 * commits, `WAL holds ${now.log} frames after ${commits} commits`);
+      assert.equal(store.stats().checkpoint?.fallback, false);
+    } finally {
+      await cleanup();
+    }
+  });
+
   it('refuses a database written by a newer schema version', async () => {
     const path = tempPath();
     const db = new Database(path);

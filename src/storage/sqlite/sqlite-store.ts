@@ -31,7 +31,7 @@ import {
   type WriteOptions,
 } from '../store.js';
 import { applyWrite, isPreconditionError, type Applied, type WriteOp } from './apply-write.js';
-import { Checkpointer, type CheckpointResult, type CheckpointStats } from './checkpointer.js';
+import { Checkpointer, WAL_SIZE_LIMIT_BYTES, type CheckpointResult, type CheckpointStats } from './checkpointer.js';
 import { ChunkSizer } from './chunk-sizer.js';
 import { CompactionPolicy } from './compaction-policy.js';
 import { keyRange, type KeyRange } from './key-range.js';
@@ -42,7 +42,6 @@ import {
   REPLAY_WINDOW_REVISIONS,
   resolveOptions,
   TTL_RETRY_MS,
-  WAL_SIZE_LIMIT_BYTES,
   type ResolvedSqliteStoreOptions,
   type SqliteStoreOptions,
 } from './options.js';
@@ -102,6 +101,7 @@ export class SqliteStore implements Store {
   private queue: PendingWrite[] = [];
   private flushPending = false;
   private writesPaused = 0;
+  private resumeWaiters: Array<() => void> = [];
   private rev: number;
   private compacted: number;
   private compaction: Promise<void> = Promise.resolve();
@@ -179,9 +179,8 @@ export class SqliteStore implements Store {
       this.checkpointer = new Checkpointer(opts.path, opts.checkpointIntervalMs, {
         pauseWrites: () => this.pauseWrites(),
         onFailure: (err) => {
-          // Fall back to SQLite's own checkpoints in the commit path: slower, but bounded.
           process.emitWarning(`SQLite store: checkpoint worker failed (${err.message}); checkpointing inline`);
-          if (this.db.open) this.db.pragma('wal_autocheckpoint = 1000');
+          if (this.db.open) this.checkpointInline();
         },
       });
     }
@@ -193,14 +192,24 @@ export class SqliteStore implements Store {
       const mode = db.pragma('journal_mode = WAL', { simple: true }) as string;
       if (mode.toLowerCase() !== 'wal') throw new Error(`could not switch ${this.opts.path} to WAL mode (got ${mode})`);
       db.pragma('synchronous = NORMAL');
-      db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
-      // The worker thread checkpoints; 0 keeps checkpoints (and their fsyncs) out of commits.
-      db.pragma(`wal_autocheckpoint = ${this.opts.checkpointIntervalMs > 0 ? 0 : 1000}`);
+      if (this.opts.checkpointIntervalMs > 0) {
+        // The worker checkpoints and truncates: keep both (and their fsyncs) out of commits.
+        db.pragma('wal_autocheckpoint = 0');
+        db.pragma('journal_size_limit = -1');
+      } else {
+        this.checkpointInline();
+      }
     }
     db.pragma(`cache_size = -${this.opts.cacheSizeKiB}`);
     db.pragma('temp_store = MEMORY');
     // The worker's checkpoint never holds a lock the writer waits for; keep any wait short.
     db.pragma('busy_timeout = 200');
+  }
+
+  /** SQLite's own checkpoints in the commit path: they stall commits, but keep the WAL bounded. */
+  private checkpointInline(): void {
+    this.db.pragma('wal_autocheckpoint = 1000');
+    this.db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
   }
 
   // ---- reads ----
@@ -320,8 +329,17 @@ export class SqliteStore implements Store {
       if (resumed) return;
       resumed = true;
       this.writesPaused--;
-      if (this.writesPaused === 0 && this.queue.length > 0) this.scheduleFlush();
+      if (this.writesPaused > 0) return;
+      if (this.queue.length > 0) this.scheduleFlush();
+      const waiters = this.resumeWaiters;
+      this.resumeWaiters = [];
+      for (const f of waiters) f();
     };
+  }
+
+  /** Resolves when writes are not paused (compaction batches are writes too). */
+  private async writesAllowed(): Promise<void> {
+    while (this.writesPaused > 0) await new Promise<void>((resolve) => this.resumeWaiters.push(resolve));
   }
 
   /**
@@ -434,6 +452,7 @@ export class SqliteStore implements Store {
   private compactTo(target: number): Promise<void> {
     const run = this.compaction.then(async () => {
       while (this.compacted < target) {
+        await this.writesAllowed();
         if (this.closing) throw new StoreClosedError();
         const from = this.compacted;
         const to = Math.min(target, from + this.compactStep.next);
@@ -487,8 +506,8 @@ export class SqliteStore implements Store {
     this.assertOpen();
     if (this.checkpointer && !this.checkpointer.stats.fallback) return this.checkpointer.checkpoint();
     const started = performance.now();
-    const [row] = this.db.pragma('wal_checkpoint(PASSIVE)') as Array<{ log: number; checkpointed: number }>;
-    return { log: row?.log ?? 0, checkpointed: row?.checkpointed ?? 0, ms: performance.now() - started };
+    const [row] = this.db.pragma('wal_checkpoint(PASSIVE)') as Array<{ busy: number; log: number; checkpointed: number }>;
+    return { busy: row?.busy ?? 0, log: row?.log ?? 0, checkpointed: row?.checkpointed ?? 0, ms: performance.now() - started };
   }
 
   stats(): SqliteStoreStats {
