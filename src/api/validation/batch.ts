@@ -78,10 +78,9 @@ function validatePodFailurePolicyRule(s: JobSpec, rule: PodFailurePolicyRule, pa
   (rule.onPodConditions ?? []).forEach((pattern, j) => {
     const p = path.child('onPodConditions').index(j);
     const statuses = ['False', 'True', 'Unknown'];
+    for (const m of isQualifiedName(pattern.type ?? '')) errs.push(invalid(p.child('type'), pattern.type ?? '', m));
     if (!pattern.status) errs.push(required(p.child('status'), `valid values: ${goQuotedList(statuses)}`));
     else if (!statuses.includes(pattern.status)) errs.push(notSupported(p.child('status'), pattern.status, statuses));
-    if (!pattern.type) errs.push(required(p.child('type'), ''));
-    else for (const m of isQualifiedName(pattern.type)) errs.push(invalid(p.child('type'), pattern.type, m));
   });
   const hasConditions = (rule.onPodConditions ?? []).length > 0;
   if (onExit && hasConditions) errs.push(invalidOmitValue(path, 'specifying both OnExitCodes and OnPodConditions is not supported'));
@@ -158,36 +157,37 @@ function validateJobSpec(s: JobSpec | undefined, path: FieldPath): FieldError[] 
   return errs;
 }
 
-function validateLabelEquals(labels: Record<string, string> | undefined, key: string, expected: string, path: FieldPath): FieldError[] {
+/** ValidateHasLabel: the label must be present (`Required value: <expected>`) with that value. */
+function validateHasLabel(labels: Record<string, string> | undefined, key: string, expected: string, path: FieldPath): FieldError[] {
   const actual = labels?.[key];
-  if (actual === undefined) return [required(path.key(key), `must be '${expected}'`)];
-  return actual !== expected ? [invalid(path.key(key), actual, `must be '${expected}'`)] : [];
+  if (actual === undefined) return [required(path.child('labels').key(key), expected)];
+  return actual !== expected ? [invalid(path.child('labels').key(key), goStringMap(labels ?? null), `must be '${expected}'`)] : [];
 }
 
-/** validateGeneratedSelector: the labels and selector the API server generated must be intact. */
+/**
+ * validateGeneratedSelector: unless the selector is manual, the generated labels must be on the
+ * template (legacy keys first, then the prefixed ones new Jobs require) and the selector must
+ * select them.
+ */
 function validateGeneratedSelector(job: Job): FieldError[] {
-  if (job.spec?.manualSelector === true) return [];
-  const labelsPath = spec.child('template', 'metadata', 'labels');
-  const labels = job.spec?.template?.metadata?.labels;
-  if (!labels) return [required(labelsPath, '')];
+  if (job.spec?.manualSelector === true || !job.spec?.selector) return [];
   const errs: FieldError[] = [];
   const uid = job.metadata?.uid ?? '';
   const name = job.metadata?.name ?? '';
   if (!uid) errs.push(required(FieldPath.root('metadata').child('uid'), ''));
-  errs.push(...validateLabelEquals(labels, JOB_CONTROLLER_UID_LABEL, uid, labelsPath));
-  errs.push(...validateLabelEquals(labels, JOB_NAME_LABEL, name, labelsPath));
-  errs.push(...validateLabelEquals(labels, LEGACY_CONTROLLER_UID_LABEL, uid, labelsPath));
-  errs.push(...validateLabelEquals(labels, LEGACY_JOB_NAME_LABEL, name, labelsPath));
-  const sel = job.spec?.selector;
-  if (!sel) errs.push(required(spec.child('selector'), ''));
-  else {
-    try {
-      if (!labelSelectorAsSelector(sel).matches({ [JOB_CONTROLLER_UID_LABEL]: uid })) {
-        errs.push(invalid(spec.child('selector'), goLabelSelector(sel), '`selector` not auto-generated'));
-      }
-    } catch {
-      // reported elsewhere
+  const meta = spec.child('template', 'metadata');
+  const labels = job.spec.template?.metadata?.labels;
+  errs.push(...validateHasLabel(labels, LEGACY_CONTROLLER_UID_LABEL, uid, meta));
+  errs.push(...validateHasLabel(labels, LEGACY_JOB_NAME_LABEL, name, meta));
+  errs.push(...validateHasLabel(labels, JOB_CONTROLLER_UID_LABEL, uid, meta));
+  errs.push(...validateHasLabel(labels, JOB_NAME_LABEL, name, meta));
+  const expected = { [JOB_CONTROLLER_UID_LABEL]: uid, [JOB_NAME_LABEL]: name, [LEGACY_CONTROLLER_UID_LABEL]: uid, [LEGACY_JOB_NAME_LABEL]: name };
+  try {
+    if (!labelSelectorAsSelector(job.spec.selector).matches(expected)) {
+      errs.push(invalid(spec.child('selector'), goLabelSelector(job.spec.selector), '`selector` not auto-generated'));
     }
+  } catch {
+    // reported by the selector validation
   }
   return errs;
 }

@@ -53,6 +53,10 @@ test('manual selectors are left alone and must match', () => {
   assert.deepEqual((ok.obj.spec as { selector: unknown }).selector, { matchLabels: { app: 'pi' } });
   const bad = create(JOB, job({ manualSelector: true, selector: { matchLabels: { app: 'pi' } } }));
   assert.deepEqual(bad.errors, ['spec.template.metadata.labels: Invalid value: map[string]string(nil): `selector` does not match template `labels`']);
+  const conflicting = create(JOB, job({ template: { metadata: { labels: { 'job-name': 'other' } }, ...podTemplate() } }));
+  assert.deepEqual(conflicting.errors, [
+    'spec.template.metadata.labels[job-name]: Invalid value: map[string]string{"batch.kubernetes.io/controller-uid":"u-123", "batch.kubernetes.io/job-name":"pi", "controller-uid":"u-123", "job-name":"other"}: must be \'pi\'',
+  ]);
   const wrongUid = create(JOB, job({ selector: { matchLabels: { 'batch.kubernetes.io/controller-uid': 'other' } } }));
   assert.ok(wrongUid.errors.includes('spec.selector: Invalid value: v1.LabelSelector{MatchLabels:map[string]string{"batch.kubernetes.io/controller-uid":"other"}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: `selector` not auto-generated'), wrongUid.errors.join('\n'));
 });
