@@ -3,12 +3,16 @@
  * `ParseStandard` (5 fields, names, `?`, steps, macros, `@every <duration>`, an optional
  * `TZ=`/`CRON_TZ=` prefix) and its `Next` algorithm, with IANA time zones from the runtime's ICU data.
  *
- * Why not a library: croner and cron-parser were evaluated; neither reproduces robfig's quirks that
- * users observe through Kubernetes — the day-of-month/day-of-week rule (AND when either field starts
- * with `*` or `?`, except `*`/N with N>1; OR otherwise), `N/step` meaning `N-max/step`, Sunday only as
- * 0 (7 is rejected), the 5-year search limit, robfig's error texts (which CronJob validation returns
- * verbatim), and its DST walk. That walk advances real time hour by hour and minute by minute over
- * wall-clock fields, so (documented robfig behaviour, covered by tests):
+ * Why not a library: the current croner and cron-parser releases were evaluated against robfig and
+ * neither matches it where users can see the difference through Kubernetes. For `30 2 * * *` in
+ * America/New_York on the spring-forward day, croner runs at 03:00 EDT and cron-parser at 03:30 EDT;
+ * robfig skips the day. For `30 1 * * *` on the fall-back day both run once; robfig runs in both
+ * occurrences of 01:30. croner also accepts day-of-week 7 (robfig rejects it), and both report
+ * errors in their own words while CronJob validation returns robfig's text verbatim. So this file
+ * implements robfig's parser and its `Next` walk directly (only time-zone data comes from the
+ * runtime's ICU), including its other quirks: the day-of-month/day-of-week rule (AND when either
+ * field starts with `*` or `?`, except `*`/N with N>1; OR otherwise), `N/step` meaning
+ * `N-max/step`, and the 5-year search limit. The documented DST rule, covered by tests:
  *   - a schedule whose local time falls in a skipped hour (spring forward) does not run that day;
  *   - a schedule whose local time falls in a repeated hour (fall back) runs in both occurrences.
  */

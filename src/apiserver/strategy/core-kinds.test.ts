@@ -21,8 +21,7 @@ const LEASE = resourceOf('coordination.k8s.io', 'Lease');
 
 test('every served resource has a strategy; kinds with special rules have their own', () => {
   for (const r of RESOURCES) assert.ok(strategyFor(r), r.resource);
-  const special = RESOURCES.filter((r) => r.kind !== 'Binding');
-  for (const r of special) assert.notEqual(strategyFor(r).constructor, BaseStrategy, `${r.group}/${r.kind}`);
+  for (const r of RESOURCES) assert.notEqual(strategyFor(r).constructor, BaseStrategy, `${r.group}/${r.kind}`);
   assert.equal(strategyFor(resourceOf('', 'Pod')), strategyFor(resourceOf('', 'Pod')), 'strategies are cached per resource');
 });
 
@@ -196,6 +195,15 @@ test('Events: legacy core validation, strict events.k8s.io validation', () => {
     'action: Required value',
     'type: Invalid value: "": has invalid value: Odd',
     'count: Invalid value: "": needs to be unset',
+  ]);
+});
+
+test('Bindings need a Node target', () => {
+  const BINDING = resourceOf('', 'Binding');
+  assert.deepEqual(create(BINDING, { metadata: { name: 'web' }, target: { kind: 'Node', name: 'node-1' } }).errors, []);
+  assert.deepEqual(create(BINDING, { metadata: { name: 'web' }, target: { kind: 'Pod' } }).errors, [
+    'target.kind: Unsupported value: "Pod": supported values: "Node", "<empty>"',
+    'target.name: Required value',
   ]);
 });
 

@@ -11,6 +11,7 @@ import type { KubeObject } from '../../api/object.js';
 import { semanticEqual } from '../../api/validation/equality.js';
 import * as v from '../../api/validation/core.js';
 import { nameIsDNSLabel } from '../../api/validation/object-meta.js';
+import { FieldPath, notSupported, required } from '../../api/validation/field-errors.js';
 import { BaseStrategy, as } from './base.js';
 import { canonicalizeQuantityMap, checkBase64Map } from './defaults/decode.js';
 
@@ -213,6 +214,17 @@ export class LeaseStrategy extends BaseStrategy {
   }
   override validateUpdate(n: KubeObject): FieldError[] {
     return [...super.validateUpdate(n, n), ...v.validateLease(as<Lease>(n)).filter((e) => !e.field.startsWith('metadata.'))];
+  }
+}
+
+/** Bindings (pods/binding): ValidatePodBinding — a named Node target. */
+export class BindingStrategy extends BaseStrategy {
+  override validateCreate(obj: KubeObject): FieldError[] {
+    const target = (obj as { target?: { kind?: string; name?: string } }).target ?? {};
+    const errs = super.validateCreate(obj);
+    if (target.kind && target.kind !== 'Node') errs.push(notSupported(FieldPath.root('target').child('kind'), target.kind, ['Node', '<empty>']));
+    if (!target.name) errs.push(required(FieldPath.root('target').child('name'), ''));
+    return errs;
   }
 }
 

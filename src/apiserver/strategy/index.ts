@@ -8,6 +8,7 @@ import { BaseStrategy, type Strategy } from './base.js';
 import { ControllerRevisionStrategy, DaemonSetStrategy, DeploymentStrategy, ReplicaSetStrategy, StatefulSetStrategy } from './apps.js';
 import { CronJobStrategy, JobStrategy } from './batch.js';
 import {
+  BindingStrategy,
   ConfigMapStrategy,
   CoreEventStrategy,
   EndpointSliceStrategy,
@@ -32,6 +33,7 @@ type StrategyClass = new (info: ResourceInfo) => Strategy;
 /** Strategy classes keyed by `group/Kind` (core group is ''). */
 const BY_KIND: Record<string, StrategyClass> = {
   '/Pod': PodStrategy,
+  '/Binding': BindingStrategy,
   '/Service': ServiceStrategy,
   '/Namespace': NamespaceStrategy,
   '/Node': NodeStrategy,
