@@ -7,7 +7,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { defaultDataDir, runServer } from './server.js';
 import { SKIFF_VERSION } from './version.js';
-import { createLogger, isLogLevel } from './log.js';
+import { createLogger, type LogLevel } from '../client/log.js';
+
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error'];
 
 const USAGE = `Skiff ${SKIFF_VERSION}: Kubernetes semantics, pods as local processes.
 
@@ -63,8 +65,8 @@ async function serverCommand(args: string[]): Promise<void> {
     return;
   }
   const logLevel = v['log-level'] ?? 'info';
-  if (!isLogLevel(logLevel)) fail(`--log-level must be one of debug, info, warn, error; got "${logLevel}"`);
-  const log = createLogger(logLevel, 'server');
+  if (!LOG_LEVELS.includes(logLevel)) fail(`--log-level must be one of debug, info, warn, error; got "${logLevel}"`);
+  const log = createLogger({ level: logLevel as LogLevel });
   const flags = {
     dataDir: v['data-dir'] ?? defaultDataDir(),
     port: intFlag(v.port, 'port', 6443, 0, 65535),

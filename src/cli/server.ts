@@ -14,7 +14,11 @@ import { managedFieldsHook } from '../apiserver/managed-fields.js';
 import { openapiServer } from '../apiserver/openapi-routes.js';
 import { decodeProtobufBody } from '../api/protobuf/index.js';
 import { buildKubeconfig } from './kubeconfig.js';
-import { createLogger, isLogLevel, type Logger } from './log.js';
+import { Client } from '../client/client.js';
+import { inProcessTransport } from '../client/in-process-transport.js';
+import { createLogger, type Logger, type LogLevel } from '../client/log.js';
+import { ControllerManager } from '../controllers/manager.js';
+import { allControllers, DEFAULT_CONTROLLER_FLAGS, type ControllerFlags } from '../controllers/index.js';
 import { SKIFF_VERSION } from './version.js';
 
 export interface ServerFlags {
@@ -24,6 +28,9 @@ export interface ServerFlags {
   nodes: number;
   logLevel: string;
   advertiseNames: string[];
+  controllers?: Partial<ControllerFlags>;
+  /** Run the controller manager (default true). */
+  runControllers?: boolean;
 }
 
 export function defaultDataDir(): string {
@@ -37,7 +44,8 @@ export interface RunningServer {
 }
 
 export async function runServer(flags: ServerFlags, log?: Logger): Promise<RunningServer> {
-  const logger = log ?? createLogger(isLogLevel(flags.logLevel) ? flags.logLevel : 'info', 'server');
+  const baseLog = log ?? createLogger({ level: flags.logLevel as LogLevel });
+  const logger = baseLog.child({ component: 'server' });
   const started = performance.now();
   const dataDir = resolve(flags.dataDir);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
@@ -65,12 +73,32 @@ export async function runServer(flags: ServerFlags, log?: Logger): Promise<Runni
   const kubeconfigPath = join(dataDir, 'kubeconfig.yaml');
   await writeFileAtomic(kubeconfigPath, buildKubeconfig({ server: api.url, caPem: credentials.ca.certPem, token: credentials.adminToken }));
   logger.info(`API server listening on ${api.url} (ready in ${Math.round(performance.now() - started)} ms, data in ${dataDir})`);
+  // Controllers talk to the API in-process, through the same handler as kubectl (DESIGN.md).
+  const componentLog = baseLog;
+  const systemClient = (name: string) =>
+    new Client({
+      transport: inProcessTransport(api.handler, { name: `system:${name}`, groups: ['system:masters', 'system:authenticated'] }),
+      fieldManager: name,
+      userAgent: `${name}/v${SKIFF_VERSION}`,
+      logger: componentLog,
+    });
+  const stopControllers = new AbortController();
+  const managerRun =
+    flags.runControllers === false
+      ? Promise.resolve()
+      : new ControllerManager({
+          client: systemClient('kube-controller-manager'),
+          controllers: allControllers({ ...DEFAULT_CONTROLLER_FLAGS, ...(flags.controllers ?? {}) }),
+          logger: componentLog,
+        }).run(stopControllers.signal);
   let stopping: Promise<void> | undefined;
   return {
     url: api.url,
     kubeconfigPath,
     stop() {
       stopping ??= (async () => {
+        stopControllers.abort();
+        await managerRun;
         await api.stop();
         await store.close();
       })();

@@ -1,0 +1,31 @@
+/**
+ * Every controller `skiff server` runs, in kube-controller-manager's order. Each entry is a
+ * factory so flags (grace periods, tolerations) can reach the controllers that need them.
+ */
+import type { Controller } from './controller.js';
+import { ServiceAccountController } from './serviceaccount/serviceaccount-controller.js';
+
+export interface ControllerFlags {
+  /** --node-monitor-grace-period (Kubernetes default 50 s since 1.32). */
+  nodeMonitorGracePeriodMs: number;
+  /** --default-not-ready-toleration-seconds / --default-unreachable-toleration-seconds. */
+  defaultNotReadyTolerationSeconds: number;
+  defaultUnreachableTolerationSeconds: number;
+  /** Node CIDR allocation (--cluster-cidr), when the networking work provides it. */
+  clusterCidr?: string;
+}
+
+export const DEFAULT_CONTROLLER_FLAGS: ControllerFlags = {
+  nodeMonitorGracePeriodMs: 50_000,
+  defaultNotReadyTolerationSeconds: 300,
+  defaultUnreachableTolerationSeconds: 300,
+};
+
+/** The controllers to run. Entries are added here as each controller lands. */
+export function allControllers(flags: ControllerFlags = DEFAULT_CONTROLLER_FLAGS): Controller[] {
+  void flags;
+  const controllers: Controller[] = [
+    new ServiceAccountController(),
+  ];
+  return controllers;
+}
