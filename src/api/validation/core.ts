@@ -79,7 +79,7 @@ function validateServiceSpec(svc: Service): FieldError[] {
       errs.push(invalid(spec.child('sessionAffinityConfig', 'clientIP', 'timeoutSeconds'), t, `must be greater than 0 and less than ${MAX_CLIENT_IP_AFFINITY_SECONDS}`));
     }
   } else if (s.sessionAffinity === 'None' && s.sessionAffinityConfig) {
-    errs.push(invalid(spec.child('sessionAffinityConfig'), goRaw('core.SessionAffinityConfig{...}'), 'must not be set when session affinity is None'));
+    errs.push(forbidden(spec.child('sessionAffinityConfig'), 'must not be set when session affinity is None'));
   }
   if (!s.type) errs.push(required(spec.child('type'), ''));
   else if (!SERVICE_TYPES.includes(s.type)) errs.push(notSupported(spec.child('type'), s.type, SERVICE_TYPES));
@@ -89,7 +89,8 @@ function validateServiceSpec(svc: Service): FieldError[] {
   const all = s.clusterIP && ips.length === 0 ? [s.clusterIP] : ips;
   all.forEach((ip, i) => {
     if (i === 0 && ip === 'None') return;
-    if (ip && isValidIP(ip).length) errs.push(invalid(spec.child('clusterIPs').index(i), ip, "must be empty, 'None', or a valid IP address"));
+    if (ip === 'None') errs.push(invalid(spec.child('clusterIPs').index(i), ip, "'None' must be the first and only value"));
+    else if (ip) for (const m of isValidIP(ip)) errs.push(invalid(spec.child('clusterIPs').index(i), ip, m));
   });
   if (s.type !== 'NodePort' && s.type !== 'LoadBalancer') {
     ports.forEach((p, i) => {
@@ -140,17 +141,32 @@ export function validateService(svc: Service): FieldError[] {
   return [...validateObjectMeta(svc.metadata, { namespaced: true, nameValidator: nameIsDNS1035Label }), ...validateServiceSpec(svc)];
 }
 
-/** A Service keeps its allocated cluster IP (unless it is or becomes ExternalName). */
+/**
+ * validateUpgradeDowngradeClusterIPs: allocated cluster IPs never change (unless the Service is or
+ * becomes ExternalName, or stays headless); the bad value printed is the whole new clusterIPs list.
+ */
 export function validateServiceUpdate(svc: Service, old: Service): FieldError[] {
   const errs = [...validateObjectMetaUpdate(svc.metadata), ...validateServiceSpec(svc)];
   const s = svc.spec ?? {};
   const o = old.spec ?? {};
-  if (s.type !== 'ExternalName' && o.type !== 'ExternalName' && o.clusterIP) {
-    if ((s.clusterIP ?? '') !== o.clusterIP) errs.push(immutableField(spec.child('clusterIP'), s.clusterIP ?? ''));
-    const n0 = s.clusterIPs?.[0];
-    if (o.clusterIPs?.length && n0 !== o.clusterIPs[0]) {
-      errs.push(invalid(spec.child('clusterIPs').index(0), goStringSlice(s.clusterIPs ?? null), n0 === undefined ? 'primary clusterIP can not be unset' : 'may not change once set'));
+  if (s.type === 'ExternalName' || o.type === 'ExternalName') return errs;
+  if (s.clusterIP === 'None' && o.clusterIP === 'None') return errs;
+  const n = s.clusterIPs ?? [];
+  const p = o.clusterIPs ?? [];
+  const bad = goStringSlice(s.clusterIPs ?? null);
+  const at = (i: number) => spec.child('clusterIPs').index(i);
+  if (p.length === n.length) {
+    p.forEach((ip, i) => {
+      if (ip !== n[i]) errs.push(invalid(at(i), bad, 'may not change once set'));
+    });
+  } else if (p.length > n.length) {
+    if (n.length === 0) errs.push(invalid(at(0), bad, 'primary clusterIP can not be unset'));
+    else if (n[0] !== p[0]) errs.push(invalid(at(0), bad, 'may not change once set'));
+    if (n.length === 1 && s.ipFamilyPolicy !== 'SingleStack') {
+      errs.push(invalid(spec.child('ipFamilyPolicy'), s.ipFamilyPolicy ?? null, "must be set to 'SingleStack' when releasing the secondary clusterIP"));
     }
+  } else if (p.length > 0 && n[0] !== p[0]) {
+    errs.push(invalid(at(0), bad, 'may not change once set'));
   }
   return errs;
 }
