@@ -31,12 +31,12 @@ import {
   type WriteOptions,
 } from '../store.js';
 import { applyWrite, isPreconditionError, type Applied, type WriteOp } from './apply-write.js';
+import { WriteQueue, type PendingWrite } from './write-queue.js';
 import { Checkpointer, WAL_SIZE_LIMIT_BYTES, type CheckpointResult, type CheckpointStats } from './checkpointer.js';
 import { ChunkSizer } from './chunk-sizer.js';
-import { CompactionPolicy } from './compaction-policy.js';
+import { CompactionStoppedError, Compactor, type CompactionStats } from './compactor.js';
 import { keyRange, type KeyRange } from './key-range.js';
 import {
-  COMPACT_BATCH_TARGET_MS,
   COUNT_CHUNK_KEYS,
   LIST_CHUNK_TARGET_MS,
   REPLAY_WINDOW_REVISIONS,
@@ -46,16 +46,10 @@ import {
   type SqliteStoreOptions,
 } from './options.js';
 import { eventFromRow, kvFromRow } from './row-codec.js';
-import { META_COMPACT_REVISION, migrate, prepareStatements, rangeIndex, type EventRow, type ListRow, type Row, type Statements } from './schema.js';
+import { migrate, prepareStatements, rangeIndex, type EventRow, type ListRow, type Row, type Statements } from './schema.js';
 import { openStoreLock, type StoreLock } from './store-lock.js';
 import { TtlScheduler } from './ttl-scheduler.js';
 import { Watcher, WatchHub } from './watch-hub.js';
-
-interface PendingWrite {
-  op: WriteOp;
-  resolve(kv: KeyValue): void;
-  reject(err: Error): void;
-}
 
 /** Counters for tests, benchmarks and operators. */
 export interface SqliteStoreStats {
@@ -64,7 +58,7 @@ export interface SqliteStoreStats {
   writes: { committed: number; rejected: number; transactions: number; maxBatch: number; maxCommitMs: number };
   /** Longest synchronous list chunk. */
   reads: { maxChunkMs: number };
-  compaction: { batches: number; rowsDeleted: number; maxBatchMs: number; lastError?: string };
+  compaction: CompactionStats;
   /** Undefined for `:memory:` or when checkpoints run inline. */
   checkpoint: CheckpointStats | undefined;
   /** Size of the `-wal` file in bytes (0 for `:memory:`). */
@@ -92,21 +86,12 @@ export class SqliteStore implements Store {
   private readonly lock: StoreLock | undefined;
   private readonly hub = new WatchHub();
   private readonly ttl: TtlScheduler;
-  private readonly policy: CompactionPolicy;
+  private readonly compactor: Compactor;
   private readonly checkpointer: Checkpointer | undefined;
-  private readonly compactTimer: NodeJS.Timeout | undefined;
   private readonly runBatch: (batch: PendingWrite[], firstRev: number, now: number) => Array<Applied | Error>;
-  private readonly compactBatch: (from: number, to: number) => number;
-  private readonly pins = new Map<number, number>();
-  private queue: PendingWrite[] = [];
-  private flushPending = false;
-  private writesPaused = 0;
-  private resumeWaiters: Array<() => void> = [];
+  private readonly writes: WriteQueue;
   private rev: number;
-  private compacted: number;
-  private compaction: Promise<void> = Promise.resolve();
   private readonly listChunk = new ChunkSizer(LIST_CHUNK_TARGET_MS, 50, 5000);
-  private readonly compactStep: ChunkSizer;
   private closing: Promise<void> | undefined;
   private readonly counters = {
     committed: 0,
@@ -114,10 +99,6 @@ export class SqliteStore implements Store {
     transactions: 0,
     maxBatch: 0,
     maxCommitMs: 0,
-    compactBatches: 0,
-    rowsDeleted: 0,
-    maxCompactBatchMs: 0,
-    lastCompactError: undefined as string | undefined,
     maxReadChunkMs: 0,
   };
 
@@ -136,9 +117,8 @@ export class SqliteStore implements Store {
       this.lock?.release();
       throw err;
     }
-    this.compactStep = new ChunkSizer(COMPACT_BATCH_TARGET_MS, 10, opts.compactBatchRevisions, Math.min(100, opts.compactBatchRevisions));
+    this.writes = new WriteQueue((batch) => this.commit(batch), opts.maxBatchWrites, opts.groupCommit);
     this.rev = (this.stmts.sequence.get() as number | undefined) ?? 0;
-    this.compacted = (this.stmts.getMeta.get(META_COMPACT_REVISION) as number | undefined) ?? 0;
 
     this.runBatch = this.db.transaction((batch: PendingWrite[], firstRev: number, now: number) => {
       const out: Array<Applied | Error> = [];
@@ -154,30 +134,25 @@ export class SqliteStore implements Store {
       }
       return out;
     });
-    this.compactBatch = this.db.transaction((from: number, to: number) => {
-      const deleted = this.stmts.compact.run({ from, to }).changes;
-      this.stmts.setMeta.run(META_COMPACT_REVISION, to);
-      return deleted;
-    });
 
     this.ttl = new TtlScheduler((key, revision) => this.expire(key, revision), opts.now);
     for (const r of this.stmts.ttlRows.iterate() as IterableIterator<Pick<Row, 'name' | 'id' | 'expires_at'>>) {
       if (r.expires_at !== null) this.ttl.set(r.name, r.id, r.expires_at);
     }
 
-    this.policy = new CompactionPolicy({
+    this.compactor = new Compactor(this.db, this.stmts, {
       retentionMs: opts.historyRetentionMs,
       minRetainRevisions: opts.minRetainRevisions,
       maxRetainRevisions: opts.maxRetainRevisions,
+      intervalMs: opts.compactIntervalMs,
+      maxBatchRevisions: opts.compactBatchRevisions,
+      now: opts.now,
+      currentRevision: () => this.rev,
+      writesAllowed: () => this.writes.unpaused(),
     });
-    this.policy.observe(opts.now(), this.rev);
-    if (opts.compactIntervalMs > 0) {
-      this.compactTimer = setInterval(() => this.autoCompact(), opts.compactIntervalMs);
-      this.compactTimer.unref();
-    }
     if (!memory && opts.checkpointIntervalMs > 0) {
       this.checkpointer = new Checkpointer(opts.path, opts.checkpointIntervalMs, {
-        pauseWrites: () => this.pauseWrites(),
+        pauseWrites: () => this.writes.pause(),
         onFailure: (err) => {
           process.emitWarning(`SQLite store: checkpoint worker failed (${err.message}); checkpointing inline`);
           if (this.db.open) this.checkpointInline();
@@ -221,7 +196,7 @@ export class SqliteStore implements Store {
 
   async compactedRevision(): Promise<number> {
     this.assertOpen();
-    return this.compacted;
+    return this.compactor.compacted;
   }
 
   async get(key: string): Promise<KeyValue | undefined> {
@@ -236,7 +211,7 @@ export class SqliteStore implements Store {
     const rev = this.readRevision(opts.revision);
     const items: KeyValue[] = [];
     let after = opts.afterKey;
-    const unpin = this.pin(rev);
+    const unpin = this.compactor.pin(rev);
     try {
       for (;;) {
         // One more than the page so `more` is known without another query.
@@ -263,7 +238,7 @@ export class SqliteStore implements Store {
   async count(prefix: string): Promise<number> {
     this.assertOpen();
     const rev = this.rev;
-    const unpin = this.pin(rev);
+    const unpin = this.compactor.pin(rev);
     let total = 0;
     let after: string | undefined;
     try {
@@ -299,62 +274,10 @@ export class SqliteStore implements Store {
     if (this.closing) return Promise.reject(new StoreClosedError());
     const invalid = validate(op);
     if (invalid) return Promise.reject(invalid);
-    return new Promise<KeyValue>((resolve, reject) => {
-      const w = { op, resolve, reject };
-      // Without group commit a write commits at once, unless earlier writes are still queued
-      // (held back by a checkpoint pause): it must not overtake them.
-      if (!this.opts.groupCommit && this.writesPaused === 0 && this.queue.length === 0) {
-        this.commit([w]);
-        return;
-      }
-      this.queue.push(w);
-      this.scheduleFlush();
-    });
+    return new Promise<KeyValue>((resolve, reject) => this.writes.push({ op, resolve, reject }));
   }
 
-  private scheduleFlush(): void {
-    if (this.flushPending) return;
-    this.flushPending = true;
-    setImmediate(() => this.flush());
-  }
-
-  /**
-   * Holds commits back (writes keep queueing) until the returned function is called; the
-   * checkpointer uses it to let the WAL restart (see checkpointer.ts).
-   */
-  private pauseWrites(): () => void {
-    this.writesPaused++;
-    let resumed = false;
-    return () => {
-      if (resumed) return;
-      resumed = true;
-      this.writesPaused--;
-      if (this.writesPaused > 0) return;
-      if (this.queue.length > 0) this.scheduleFlush();
-      const waiters = this.resumeWaiters;
-      this.resumeWaiters = [];
-      for (const f of waiters) f();
-    };
-  }
-
-  /** Resolves when writes are not paused (compaction batches are writes too). */
-  private async writesAllowed(): Promise<void> {
-    while (this.writesPaused > 0) await new Promise<void>((resolve) => this.resumeWaiters.push(resolve));
-  }
-
-  /**
-   * Commits what is queued, at most `maxBatchWrites` per transaction, one transaction per turn.
-   * `force` commits even while writes are paused (shutdown).
-   */
-  private flush(force = false): void {
-    this.flushPending = false;
-    if (this.queue.length === 0 || (this.writesPaused > 0 && !force)) return;
-    const batch = this.queue.length <= this.opts.maxBatchWrites ? this.queue : this.queue.slice(0, this.opts.maxBatchWrites);
-    this.queue = batch === this.queue ? [] : this.queue.slice(batch.length);
-    if (this.queue.length > 0) this.scheduleFlush();
-    this.commit(batch);
-  }
-
+  /** Commits a batch in one transaction, publishes its events, then settles each write. */
   private commit(batch: PendingWrite[]): void {
     const started = performance.now();
     let outcomes: Array<Applied | Error>;
@@ -405,13 +328,13 @@ export class SqliteStore implements Store {
 
   async watch(prefix: string, opts: WatchOptions): Promise<void> {
     this.assertOpen();
-    if (opts.afterRevision > 0 && opts.afterRevision < this.compacted) {
-      throw new CompactedError(opts.afterRevision, this.compacted);
+    if (opts.afterRevision > 0 && opts.afterRevision < this.compactor.compacted) {
+      throw new CompactedError(opts.afterRevision, this.compactor.compacted);
     }
     const start = opts.afterRevision > 0 ? opts.afterRevision : this.rev;
     const w = new Watcher(prefix, start, opts);
     if (w.done) return;
-    const unpin = this.pin(start);
+    const unpin = this.compactor.pin(start);
     try {
       // Replay history in windows; the check that history is exhausted and the attach run in one
       // synchronous step, so no commit can fall between replay and live delivery.
@@ -419,7 +342,7 @@ export class SqliteStore implements Store {
       while (cursor < this.rev) {
         if (w.done) return; // aborted while we yielded
         if (this.closing) return w.close(new StoreClosedError());
-        if (cursor < this.compacted) return w.close(new CompactedError(cursor, this.compacted));
+        if (cursor < this.compactor.compacted) return w.close(new CompactedError(cursor, this.compactor.compacted));
         const upto = Math.min(this.rev, cursor + REPLAY_WINDOW_REVISIONS);
         w.deliver(this.readEvents(prefix, cursor, upto));
         if (w.done) return;
@@ -445,58 +368,11 @@ export class SqliteStore implements Store {
   async compact(revision: number): Promise<void> {
     this.assertOpen();
     if (revision > this.rev) throw new FutureRevisionError(revision, this.rev);
-    await this.compactTo(revision);
-  }
-
-  /** Serializes compactions; each runs in batches of revisions with a yield between batches. */
-  private compactTo(target: number): Promise<void> {
-    const run = this.compaction.then(async () => {
-      while (this.compacted < target) {
-        await this.writesAllowed();
-        if (this.closing) throw new StoreClosedError();
-        const from = this.compacted;
-        const to = Math.min(target, from + this.compactStep.next);
-        const started = performance.now();
-        const deleted = this.compactBatch(from, to);
-        const elapsed = performance.now() - started;
-        this.compacted = to;
-        this.compactStep.observe(to - from, elapsed);
-        const c = this.counters;
-        c.compactBatches++;
-        c.rowsDeleted += deleted;
-        c.maxCompactBatchMs = Math.max(c.maxCompactBatchMs, elapsed);
-        if (this.compacted < target) await yieldToLoop();
-      }
-    });
-    this.compaction = run.catch(() => undefined);
-    return run;
-  }
-
-  private autoCompact(): void {
-    if (this.closing) return;
-    const now = this.opts.now();
-    this.policy.observe(now, this.rev);
-    const target = this.policy.target(now, this.rev, this.oldestPin());
-    if (target <= this.compacted) return;
-    this.compactTo(target).catch((err: unknown) => {
-      if (!(err instanceof StoreClosedError)) this.counters.lastCompactError = String(err);
-    });
-  }
-
-  /** Keeps automatic compaction at or below `rev` while a read at `rev` is in flight. */
-  private pin(rev: number): () => void {
-    this.pins.set(rev, (this.pins.get(rev) ?? 0) + 1);
-    return () => {
-      const n = (this.pins.get(rev) ?? 1) - 1;
-      if (n > 0) this.pins.set(rev, n);
-      else this.pins.delete(rev);
-    };
-  }
-
-  private oldestPin(): number {
-    let min = Infinity;
-    for (const rev of this.pins.keys()) min = Math.min(min, rev);
-    return min;
+    try {
+      await this.compactor.compactTo(revision);
+    } catch (err) {
+      throw err instanceof CompactionStoppedError ? new StoreClosedError() : err;
+    }
   }
 
   // ---- maintenance ----
@@ -522,7 +398,7 @@ export class SqliteStore implements Store {
     }
     return {
       revision: this.rev,
-      compactedRevision: this.compacted,
+      compactedRevision: this.compactor.compacted,
       writes: {
         committed: c.committed,
         rejected: c.rejected,
@@ -531,12 +407,7 @@ export class SqliteStore implements Store {
         maxCommitMs: c.maxCommitMs,
       },
       reads: { maxChunkMs: c.maxReadChunkMs },
-      compaction: {
-        batches: c.compactBatches,
-        rowsDeleted: c.rowsDeleted,
-        maxBatchMs: c.maxCompactBatchMs,
-        ...(c.lastCompactError ? { lastError: c.lastCompactError } : {}),
-      },
+      compaction: { ...this.compactor.stats },
       checkpoint: this.checkpointer ? { ...this.checkpointer.stats } : undefined,
       walBytes,
       watchers: this.hub.size,
@@ -552,12 +423,12 @@ export class SqliteStore implements Store {
   private async shutdown(): Promise<void> {
     // No new calls from here on (assertOpen and enqueue check `closing`).
     this.ttl.stop();
-    if (this.compactTimer) clearInterval(this.compactTimer);
-    // Writes already queued complete: commit them now, in order (even during a checkpoint pause).
-    while (this.queue.length > 0) this.flush(true);
-    await this.compaction;
-    this.hub.closeAll(new StoreClosedError());
+    await this.compactor.stop();
+    // Let a paused WAL reset finish first: committing under its write lock would fail.
     await this.checkpointer?.stop();
+    // Writes already queued complete: commit them now, in order.
+    this.writes.drain();
+    this.hub.closeAll(new StoreClosedError());
     this.db.close();
     this.lock?.release();
   }
@@ -571,13 +442,13 @@ export class SqliteStore implements Store {
   /** Re-checked after every yield of a chunked read at `rev`. */
   private assertReadable(rev: number): void {
     this.assertOpen();
-    if (rev < this.compacted) throw new CompactedError(rev, this.compacted);
+    if (rev < this.compactor.compacted) throw new CompactedError(rev, this.compactor.compacted);
   }
 
   private readRevision(requested: number | undefined): number {
     if (requested === undefined || requested <= 0) return this.rev;
     if (requested > this.rev) throw new FutureRevisionError(requested, this.rev);
-    if (requested < this.compacted) throw new CompactedError(requested, this.compacted);
+    if (requested < this.compactor.compacted) throw new CompactedError(requested, this.compactor.compacted);
     return requested;
   }
 
