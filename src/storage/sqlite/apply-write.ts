@@ -98,3 +98,17 @@ function append(stmts: Statements, op: WriteOp, row: Omit<Row, 'name'>): void {
     throw err;
   }
 }
+
+/** Rejects malformed writes before they are queued, saying what was expected. */
+export function validateWrite(op: WriteOp): Error | undefined {
+  if (typeof op.key !== 'string' || op.key === '') return new TypeError('key must be a non-empty string');
+  if (op.kind !== 'delete' && typeof op.value !== 'string') return new TypeError(`value of ${op.key} must be a string`);
+  if (op.kind !== 'delete' && op.ttlSeconds !== undefined && !(Number.isFinite(op.ttlSeconds) && op.ttlSeconds > 0)) {
+    return new RangeError(`ttlSeconds of ${op.key} must be a positive number, got ${op.ttlSeconds}`);
+  }
+  const expected = op.kind === 'create' ? undefined : op.expected;
+  if (expected !== undefined && !(Number.isInteger(expected) && expected > 0)) {
+    return new RangeError(`expected revision of ${op.key} must be a positive integer, got ${expected}`);
+  }
+  return undefined;
+}

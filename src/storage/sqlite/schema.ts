@@ -16,6 +16,7 @@
  * touching the table for the key-only parts (count, existence checks).
  */
 import type { Database, Statement } from 'better-sqlite3';
+import type { KeyRange } from './key-range.js';
 
 /** Bumped when the layout changes incompatibly; stored in `PRAGMA user_version`. */
 export const SCHEMA_VERSION = 1;
@@ -178,3 +179,8 @@ export function rangeIndex(fromExclusive: boolean, bounded: boolean): number {
 
 /** Name of the `meta` row holding the compacted revision. */
 export const META_COMPACT_REVISION = 'compact_revision';
+
+/** Named parameters for a key range (better-sqlite3 rejects unused named parameters). */
+export function rangeParams(range: KeyRange): { from: string; to?: string } {
+  return range.to === undefined ? { from: range.from } : { from: range.from, to: range.to };
+}

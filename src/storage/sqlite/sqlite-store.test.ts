@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { runStoreConformance } from '../conformance.js';
-import { watchInto } from '../conformance-helpers.js';
+import { watchInto } from '../conformance/helpers.js';
 import { CompactedError, KeyNotFoundError, type KeyValue } from '../store.js';
 import { openSqliteStore, type SqliteStore } from './sqlite-store.js';
 import type { SqliteStoreOptions } from './options.js';

@@ -30,7 +30,7 @@ import {
   type WatchOptions,
   type WriteOptions,
 } from '../store.js';
-import { applyWrite, isPreconditionError, type Applied, type WriteOp } from './apply-write.js';
+import { applyWrite, isPreconditionError, validateWrite, type Applied, type WriteOp } from './apply-write.js';
 import { WriteQueue, type PendingWrite } from './write-queue.js';
 import { Checkpointer, WAL_SIZE_LIMIT_BYTES, type CheckpointResult, type CheckpointStats } from './checkpointer.js';
 import { ChunkSizer } from './chunk-sizer.js';
@@ -46,7 +46,7 @@ import {
   type SqliteStoreOptions,
 } from './options.js';
 import { eventFromRow, kvFromRow } from './row-codec.js';
-import { migrate, prepareStatements, rangeIndex, type EventRow, type ListRow, type Row, type Statements } from './schema.js';
+import { migrate, prepareStatements, rangeIndex, rangeParams, type EventRow, type ListRow, type Row, type Statements } from './schema.js';
 import { openStoreLock, type StoreLock } from './store-lock.js';
 import { TtlScheduler } from './ttl-scheduler.js';
 import { Watcher, WatchHub } from './watch-hub.js';
@@ -244,7 +244,7 @@ export class SqliteStore implements Store {
     try {
       for (;;) {
         const range = keyRange(prefix, after);
-        const names = this.rangeStatements(range).names.all({ ...bind(range), rev, limit: COUNT_CHUNK_KEYS }) as string[];
+        const names = this.rangeStatements(range).names.all({ ...rangeParams(range), rev, limit: COUNT_CHUNK_KEYS }) as string[];
         total += names.length;
         if (names.length < COUNT_CHUNK_KEYS) return total;
         after = names[names.length - 1];
@@ -272,7 +272,7 @@ export class SqliteStore implements Store {
 
   private enqueue(op: WriteOp): Promise<KeyValue> {
     if (this.closing) return Promise.reject(new StoreClosedError());
-    const invalid = validate(op);
+    const invalid = validateWrite(op);
     if (invalid) return Promise.reject(invalid);
     return new Promise<KeyValue>((resolve, reject) => this.writes.push({ op, resolve, reject }));
   }
@@ -359,7 +359,7 @@ export class SqliteStore implements Store {
 
   private readEvents(prefix: string, after: number, upto: number): StoreEvent[] {
     const range = keyRange(prefix);
-    const rows = this.rangeStatements(range).events.all({ ...bind(range), after, upto }) as EventRow[];
+    const rows = this.rangeStatements(range).events.all({ ...rangeParams(range), after, upto }) as EventRow[];
     return rows.map(eventFromRow);
   }
 
@@ -457,25 +457,7 @@ export class SqliteStore implements Store {
   }
 
   private listRows(range: KeyRange, rev: number, limit: number): ListRow[] {
-    return this.rangeStatements(range).list.all({ ...bind(range), rev, limit }) as ListRow[];
+    return this.rangeStatements(range).list.all({ ...rangeParams(range), rev, limit }) as ListRow[];
   }
 
-}
-
-/** Named parameters for a key range (better-sqlite3 rejects unused named parameters). */
-function bind(range: KeyRange): { from: string; to?: string } {
-  return range.to === undefined ? { from: range.from } : { from: range.from, to: range.to };
-}
-
-function validate(op: WriteOp): Error | undefined {
-  if (typeof op.key !== 'string' || op.key === '') return new TypeError('key must be a non-empty string');
-  if (op.kind !== 'delete' && typeof op.value !== 'string') return new TypeError(`value of ${op.key} must be a string`);
-  if (op.kind !== 'delete' && op.ttlSeconds !== undefined && !(Number.isFinite(op.ttlSeconds) && op.ttlSeconds > 0)) {
-    return new RangeError(`ttlSeconds of ${op.key} must be a positive number, got ${op.ttlSeconds}`);
-  }
-  const expected = op.kind === 'create' ? undefined : op.expected;
-  if (expected !== undefined && !(Number.isInteger(expected) && expected > 0)) {
-    return new RangeError(`expected revision of ${op.key} must be a positive integer, got ${expected}`);
-  }
-  return undefined;
 }

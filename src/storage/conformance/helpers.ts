@@ -2,7 +2,10 @@
  * Helpers for the storage conformance suite: a watch event collector that tests can await on
  * (no fixed sleeps), and unique key prefixes so the suite can run against a shared backend.
  */
-import type { Store, StoreEvent } from './store.js';
+import type { Store, StoreEvent } from '../store.js';
+
+/** Registers one conformance test: `fn` gets a fresh store and a key prefix of its own. */
+export type StoreTest = (title: string, fn: (store: Store, prefix: string) => Promise<void>) => void;
 
 let prefixCounter = 0;
 
