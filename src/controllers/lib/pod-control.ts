@@ -55,13 +55,18 @@ export class PodControl {
     }
   }
 
-  /** Deletes a pod; records SuccessfulDelete or FailedDelete. A pod already gone is not an error. */
-  async delete(namespace: string, name: string, ownerObj: KubeObject, uid?: string): Promise<void> {
+  /**
+   * Deletes a pod; records SuccessfulDelete or FailedDelete. A pod already gone is not an error,
+   * but resolves false (no event), so a caller tracking expectations can lower them: the informer
+   * may have shown that deletion before the caller started expecting it.
+   */
+  async delete(namespace: string, name: string, ownerObj: KubeObject, uid?: string): Promise<boolean> {
     try {
       await this.client.pods(namespace).delete(name, uid ? { preconditions: { uid } } : {});
       this.recorder.event(ownerObj, 'Normal', 'SuccessfulDelete', `Deleted pod: ${name}`);
+      return true;
     } catch (err) {
-      if (isNotFound(err)) return;
+      if (isNotFound(err)) return false;
       this.recorder.event(ownerObj, 'Warning', 'FailedDelete', `Error deleting: ${(err as Error).message}`);
       throw err;
     }

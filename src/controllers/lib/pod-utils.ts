@@ -23,81 +23,158 @@ export function isPodReady(p: Pod): boolean {
   return podCondition(p, 'Ready')?.status === 'True';
 }
 
-/** Ready for at least `minReadySeconds` (measured from the Ready condition's transition). */
+/**
+ * Ready for more than `minReadySeconds`, measured from the Ready condition's lastTransitionTime
+ * (podutil.IsPodAvailable: the transition plus minReadySeconds must be strictly before now; a
+ * ready pod without a transition time is never available when minReadySeconds > 0).
+ */
 export function isPodAvailable(p: Pod, minReadySeconds: number, nowMs: number): boolean {
   const c = podCondition(p, 'Ready');
   if (c?.status !== 'True') return false;
   if (!minReadySeconds) return true;
   const since = c.lastTransitionTime ? Date.parse(c.lastTransitionTime) : NaN;
-  return !Number.isNaN(since) && since + minReadySeconds * 1000 <= nowMs;
+  return !Number.isNaN(since) && since + minReadySeconds * 1000 < nowMs;
 }
 
-/** Milliseconds until a ready pod becomes available, or undefined if it is not ready / already available. */
+/**
+ * Milliseconds until a ready pod becomes available (so a controller can requeue exactly then), or
+ * undefined if it is not ready, has no transition time, or is available already.
+ */
 export function msUntilAvailable(p: Pod, minReadySeconds: number, nowMs: number): number | undefined {
   const c = podCondition(p, 'Ready');
   if (c?.status !== 'True' || !minReadySeconds || !c.lastTransitionTime) return undefined;
   const at = Date.parse(c.lastTransitionTime) + minReadySeconds * 1000;
-  return at > nowMs ? at - nowMs : undefined;
+  if (Number.isNaN(at) || at < nowMs) return undefined;
+  return at - nowMs + 1;
 }
 
-function restarts(p: Pod): number {
+/** The highest restart count of any container (controller.maxContainerRestarts). */
+export function maxContainerRestarts(p: Pod): number {
   let n = 0;
-  for (const s of p.status?.containerStatuses ?? []) n += s.restartCount ?? 0;
+  for (const s of p.status?.containerStatuses ?? []) n = Math.max(n, s.restartCount ?? 0);
   return n;
 }
 
+/** Pending < Unknown < Running; any other phase ranks with Pending (podPhaseToOrdinal's zero value). */
 const PHASE_RANK: Record<string, number> = { Pending: 0, Unknown: 1, Running: 2 };
 
 /** Kubernetes' pod-deletion-cost annotation (lower is deleted first). */
 export const POD_DELETION_COST = 'controller.kubernetes.io/pod-deletion-cost';
 
-function deletionCost(p: Pod): number {
-  const v = Number(p.metadata?.annotations?.[POD_DELETION_COST] ?? 0);
-  return Number.isFinite(v) ? v : 0;
+/**
+ * The pod-deletion-cost of a pod (GetDeletionCostFromPodAnnotations): a decimal int32 without a
+ * plus sign or leading zeros; anything else — or no annotation — counts as 0.
+ */
+export function podDeletionCost(p: Pod): number {
+  const v = p.metadata?.annotations?.[POD_DELETION_COST];
+  if (v === undefined || !/^(0|-?[1-9][0-9]*)$/.test(v)) return 0;
+  const n = Number(v);
+  return n >= -2147483648 && n <= 2147483647 ? n : 0;
+}
+
+/** Ready condition's lastTransitionTime in ms when the pod is ready; 0 (Go's zero time) otherwise. */
+function readyTime(p: Pod): number {
+  const c = podCondition(p, 'Ready');
+  if (c?.status !== 'True') return 0;
+  return Date.parse(c.lastTransitionTime ?? '') || 0;
+}
+
+/** afterOrZero: a zero time counts as after any other; else t1 after t2. */
+function afterOrZero(t1: number, t2: number): boolean {
+  if (t1 === 0 || t2 === 0) return t1 === 0;
+  return t1 > t2;
 }
 
 /**
- * Orders pods so the cheapest to delete come first (ActivePodsWithRanks): unscheduled before
- * scheduled, Pending < Unknown < Running, not ready before ready, lower deletion cost, more
- * co-located pods of the same owner on the node, ready for a shorter time, more restarts, newer.
- * `nodeRank` gives, per pod, how many pods of the same owner share its node.
+ * logarithmicRankDiff: floor(log2) of each age in nanoseconds (−1 for a non-positive age); pods
+ * whose ages fall in the same power-of-two bucket are equivalent (LogarithmicScaleDown, GA in 1.31).
  */
-export function compareForDeletion(a: Pod, b: Pod, nodeRank: (p: Pod) => number = () => 0): number {
-  const sa = a.spec?.nodeName ? 1 : 0;
-  const sb = b.spec?.nodeName ? 1 : 0;
-  if (sa !== sb) return sa - sb;
-  const pa = PHASE_RANK[a.status?.phase ?? 'Pending'] ?? 0;
-  const pb = PHASE_RANK[b.status?.phase ?? 'Pending'] ?? 0;
-  if (pa !== pb) return pa - pb;
-  const ra = isPodReady(a) ? 1 : 0;
-  const rb = isPodReady(b) ? 1 : 0;
-  if (ra !== rb) return ra - rb;
-  const ca = deletionCost(a);
-  const cb = deletionCost(b);
-  if (ca !== cb) return ca - cb;
-  const na = nodeRank(a);
-  const nb = nodeRank(b);
-  if (na !== nb) return nb - na;
-  if (ra === 1 && rb === 1) {
-    const ta = Date.parse(podCondition(a, 'Ready')?.lastTransitionTime ?? '') || 0;
-    const tb = Date.parse(podCondition(b, 'Ready')?.lastTransitionTime ?? '') || 0;
-    if (ta !== tb) return tb - ta; // ready more recently first
-  }
-  const xa = restarts(a);
-  const xb = restarts(b);
-  if (xa !== xb) return xb - xa;
-  const ka = Date.parse(a.metadata?.creationTimestamp ?? '') || 0;
-  const kb = Date.parse(b.metadata?.creationTimestamp ?? '') || 0;
-  return kb - ka;
+function logarithmicRankDiff(t1: number, t2: number, now: number): number {
+  const d1 = (now - t1) * 1e6;
+  const d2 = (now - t2) * 1e6;
+  const r1 = d1 > 0 ? Math.floor(Math.log2(d1)) : -1;
+  const r2 = d2 > 0 ? Math.floor(Math.log2(d2)) : -1;
+  return r1 - r2;
 }
 
-/** Sorts pods for deletion, ranking co-location among `pods` themselves. */
-export function rankForDeletion(pods: Pod[]): Pod[] {
-  const perNode = new Map<string, number>();
-  for (const p of pods) {
-    const n = p.spec?.nodeName;
-    if (n) perNode.set(n, (perNode.get(n) ?? 0) + 1);
+/** Compares two times as steps 6 and 8 do: logarithmic buckets, then UID as a pseudo-random tie-break. */
+function newerFirst(t1: number, t2: number, a: Pod, b: Pod, now: number): boolean {
+  if (t1 === 0 || t2 === 0 || !now) return afterOrZero(t1, t2);
+  const diff = logarithmicRankDiff(t1, t2, now);
+  if (diff === 0) return (a.metadata?.uid ?? '') < (b.metadata?.uid ?? '');
+  return diff < 0;
+}
+
+/**
+ * ActivePodsWithRanks.Less: true when `a` should be deleted before `b`.
+ *
+ *  1. unscheduled before scheduled;
+ *  2. Pending < Unknown < Running;
+ *  3. not ready before ready;
+ *  4. lower pod-deletion-cost first;
+ *  5. higher rank first (rank = active related pods on the same node: doubled-up pods go first);
+ *  6. both ready: ready more recently first, compared in logarithmic time buckets, UID tie-break;
+ *  7. higher max container restarts first;
+ *  8. created more recently first, in logarithmic buckets, UID tie-break.
+ */
+export function lessForDeletion(a: Pod, b: Pod, rankA: number, rankB: number, now: number): boolean {
+  const na = a.spec?.nodeName ?? '';
+  const nb = b.spec?.nodeName ?? '';
+  if (na !== nb && (na === '' || nb === '')) return na === '';
+  const pa = PHASE_RANK[a.status?.phase ?? ''] ?? 0;
+  const pb = PHASE_RANK[b.status?.phase ?? ''] ?? 0;
+  if (pa !== pb) return pa < pb;
+  const ra = isPodReady(a);
+  const rb = isPodReady(b);
+  if (ra !== rb) return !ra;
+  const ca = podDeletionCost(a);
+  const cb = podDeletionCost(b);
+  if (ca !== cb) return ca < cb;
+  if (rankA !== rankB) return rankA > rankB;
+  if (ra && rb) {
+    const ta = readyTime(a);
+    const tb = readyTime(b);
+    if (ta !== tb) return newerFirst(ta, tb, a, b, now);
   }
-  const rank = (p: Pod) => (p.spec?.nodeName ? (perNode.get(p.spec.nodeName) ?? 0) : 0);
-  return [...pods].sort((a, b) => compareForDeletion(a, b, rank));
+  const xa = maxContainerRestarts(a);
+  const xb = maxContainerRestarts(b);
+  if (xa !== xb) return xa > xb;
+  const ka = Date.parse(a.metadata?.creationTimestamp ?? '') || 0;
+  const kb = Date.parse(b.metadata?.creationTimestamp ?? '') || 0;
+  if (ka !== kb) return newerFirst(ka, kb, a, b, now);
+  return false;
+}
+
+/**
+ * A sort comparator over {@link lessForDeletion} with every rank 0: deletion candidates first.
+ * `now` (ms) enables the logarithmic time buckets; 0 (the default) compares times linearly.
+ */
+export function compareForDeletion(a: Pod, b: Pod, now = 0): number {
+  if (lessForDeletion(a, b, 0, 0, now)) return -1;
+  return lessForDeletion(b, a, 0, 0, now) ? 1 : 0;
+}
+
+export interface RankOptions {
+  /**
+   * Pods whose node placement ranks `pods` (getPodsRankedByRelatedPodsOnSameNode): each pod's rank
+   * is the number of active related pods on its node. The ReplicaSet controller passes the pods of
+   * every ReplicaSet sharing its controller (a Deployment's old and new sets); Kubernetes passes
+   * none for a ReplicaSet without a controller, so all ranks are 0 then. Default: none.
+   */
+  related?: readonly Pod[];
+  /** Reference time for the logarithmic comparisons (ms); 0 compares times linearly. */
+  now: number;
+}
+
+/** Sorts pods so the ones to delete first come first (a new array; the input is untouched). */
+export function rankForDeletion(pods: readonly Pod[], opts: RankOptions): Pod[] {
+  const perNode = new Map<string, number>();
+  for (const p of opts.related ?? []) {
+    if (!isPodActive(p)) continue;
+    const n = p.spec?.nodeName ?? '';
+    perNode.set(n, (perNode.get(n) ?? 0) + 1);
+  }
+  const ranked = pods.map((pod) => ({ pod, rank: perNode.get(pod.spec?.nodeName ?? '') ?? 0 }));
+  ranked.sort((x, y) => (lessForDeletion(x.pod, y.pod, x.rank, y.rank, opts.now) ? -1 : lessForDeletion(y.pod, x.pod, y.rank, x.rank, opts.now) ? 1 : 0));
+  return ranked.map((r) => r.pod);
 }
