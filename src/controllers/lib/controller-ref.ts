@@ -45,6 +45,12 @@ export interface ClaimOptions<T extends ObjectLike> {
   recheckOwner: () => Promise<KubeObject | undefined>;
   /** Extra condition for adoption (e.g. Jobs never adopt finished pods). */
   canAdopt?: (child: T) => boolean;
+  /**
+   * Finalizers an adopted child gets and a released child loses, in the same patch as the
+   * ownerReference (Kubernetes' PodControllerRefManager finalizers: the Job controller's
+   * `batch.kubernetes.io/job-tracking`).
+   */
+  finalizers?: readonly string[];
 }
 
 /**
@@ -84,7 +90,8 @@ export async function claimChildren<T extends ObjectLike>(o: ClaimOptions<T>): P
 }
 
 async function adopt<T extends ObjectLike>(o: ClaimOptions<T>, child: T): Promise<T | undefined> {
-  const patch = { metadata: { ownerReferences: [newControllerRef(o.owner)], uid: child.metadata?.uid } };
+  const extra = o.finalizers?.length ? { finalizers: [...o.finalizers] } : {};
+  const patch = { metadata: { ownerReferences: [newControllerRef(o.owner)], uid: child.metadata?.uid, ...extra } };
   try {
     return await o.children.patch(child.metadata!.name!, 'strategic', patch);
   } catch (err) {
@@ -94,7 +101,8 @@ async function adopt<T extends ObjectLike>(o: ClaimOptions<T>, child: T): Promis
 }
 
 async function release<T extends ObjectLike>(o: ClaimOptions<T>, child: T): Promise<void> {
-  const patch = { metadata: { ownerReferences: [{ $patch: 'delete', uid: o.owner.uid }], uid: child.metadata?.uid } };
+  const extra = o.finalizers?.length ? { '$deleteFromPrimitiveList/finalizers': [...o.finalizers] } : {};
+  const patch = { metadata: { ownerReferences: [{ $patch: 'delete', uid: o.owner.uid }], uid: child.metadata?.uid, ...extra } };
   try {
     await o.children.patch(child.metadata!.name!, 'strategic', patch);
   } catch (err) {
