@@ -88,7 +88,7 @@ export async function runServer(flags: ServerFlags, log?: Logger): Promise<Runni
       ? Promise.resolve()
       : new ControllerManager({
           client: systemClient('kube-controller-manager'),
-          controllers: allControllers({ ...DEFAULT_CONTROLLER_FLAGS, ...(flags.controllers ?? {}) }),
+          controllers: allControllers({ ...DEFAULT_CONTROLLER_FLAGS, clusterCA: credentials.ca.certPem, ...(flags.controllers ?? {}) }),
           logger: componentLog,
         }).run(stopControllers.signal);
   let stopping: Promise<void> | undefined;

@@ -4,6 +4,9 @@
  */
 import type { Controller } from './controller.js';
 import { ServiceAccountController } from './serviceaccount/serviceaccount-controller.js';
+import { NamespaceController } from './namespace/namespace-controller.js';
+import { GarbageCollector } from './garbagecollector/garbage-collector.js';
+import { RootCACertPublisher } from './rootcacert/root-ca-cert-publisher.js';
 
 export interface ControllerFlags {
   /** --node-monitor-grace-period (Kubernetes default 50 s since 1.32). */
@@ -13,6 +16,8 @@ export interface ControllerFlags {
   defaultUnreachableTolerationSeconds: number;
   /** Node CIDR allocation (--cluster-cidr), when the networking work provides it. */
   clusterCidr?: string;
+  /** The cluster CA certificate (PEM) published as ConfigMap kube-root-ca.crt in every namespace. */
+  clusterCA?: string;
 }
 
 export const DEFAULT_CONTROLLER_FLAGS: ControllerFlags = {
@@ -25,7 +30,10 @@ export const DEFAULT_CONTROLLER_FLAGS: ControllerFlags = {
 export function allControllers(flags: ControllerFlags = DEFAULT_CONTROLLER_FLAGS): Controller[] {
   void flags;
   const controllers: Controller[] = [
+    new NamespaceController(),
     new ServiceAccountController(),
+    new GarbageCollector(),
+    ...(flags.clusterCA ? [new RootCACertPublisher(flags.clusterCA)] : []),
   ];
   return controllers;
 }

@@ -210,28 +210,15 @@ async function evict(deps: SubresourceDeps, req: ApiRequest, ri: ResourceRequest
   return jsonResponse(201, successStatus(undefined));
 }
 
+/**
+ * PUT namespaces/<name>/finalize (the namespace FinalizeREST): an update of the whole namespace
+ * except its status — the only way to change spec.finalizers — with the usual resourceVersion
+ * precondition. A terminating namespace left with no finalizers of either kind is deleted by
+ * that same update (ShouldDeleteNamespaceDuringUpdate), and the response is the deleted object.
+ */
 async function finalize(deps: SubresourceDeps, req: ApiRequest, ri: ResourceRequest, info: ResourceInfo): Promise<ApiResponse> {
   if (req.method !== 'PUT') throw methodNotAllowed(req.method, 'namespaces/finalize');
-  const body = decodeObjectBody(req, deps.protobuf) as KubeObject & { spec?: { finalizers?: string[] } };
-  const finalizers = body.spec?.finalizers ?? [];
-  const reg = deps.registry;
-  for (;;) {
-    const cur = reg.get(info, '', ri.name);
-    const next = clone(cur.obj) as StoredObject & { spec?: { finalizers?: string[] } };
-    next.spec = { ...(next.spec ?? {}), finalizers };
-    if (finalizers.length === 0) delete next.spec.finalizers;
-    try {
-      const obj = await reg.writeRaw(info, cur, next);
-      // A terminating namespace with no finalizers left is removed (namespace REST's Delete after finalize).
-      if (obj.metadata.deletionTimestamp && finalizers.length === 0 && (obj.metadata.finalizers?.length ?? 0) === 0) {
-        const latest = reg.peek(info, '', ri.name);
-        if (latest) return jsonResponse(200, await reg.remove(info, latest));
-      }
-      return jsonResponse(200, obj);
-    } catch (err) {
-      if (err instanceof Error && err.name === 'RevisionConflictError') continue;
-      throw err;
-    }
-  }
+  const body = decodeObjectBody(req, deps.protobuf);
+  const { obj } = await deps.registry.update(info, '', ri.name, body, { dryRun: dryRun(req), fieldManager: fieldManager(req), subresource: 'finalize' });
+  return jsonResponse(200, obj);
 }
-

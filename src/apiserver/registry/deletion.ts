@@ -150,9 +150,11 @@ export async function deleteObject(reg: Registry, info: ResourceInfo, namespace:
       if (!needsUpdate) return { obj, deleted: false };
     } else if (grace > 0 || isHeld(info, next)) {
       next.metadata.deletionTimestamp = rfc3339(now + grace * 1000);
-      next.metadata.deletionGracePeriodSeconds = grace;
       if (info.group === '' && info.resource === 'namespaces') {
+        // The namespace REST's own Delete: deletionTimestamp and phase Terminating, no grace period.
         (next as { status?: { phase?: string } }).status = { ...((next as { status?: object }).status ?? {}), phase: 'Terminating' };
+      } else {
+        next.metadata.deletionGracePeriodSeconds = grace;
       }
       needsUpdate = true;
     }

@@ -6,7 +6,7 @@
  */
 import type { Store, KeyValue } from '../../storage/store.js';
 import { KeyExistsError, KeyNotFoundError, RevisionConflictError } from '../../storage/store.js';
-import type { KubeObject, StoredObject } from '../../api/object.js';
+import type { KubeObject, ObjectMeta, StoredObject } from '../../api/object.js';
 import { clone } from '../../api/object.js';
 import { groupVersion, findResource, type ResourceInfo } from '../../api/resources.js';
 import {
@@ -24,6 +24,8 @@ import type { ObjectCache, CacheEntry } from './object-cache.js';
 import { objectKeyFor, storageResource } from './keys.js';
 import { generateName, newUID, rfc3339 } from './system-fields.js';
 import type { Strategy } from './strategy-contract.js';
+import { validateFinalizers, validateObjectMetaUpdate } from '../../api/validation/object-meta.js';
+import { FieldPath } from '../../api/validation/field-errors.js';
 
 /** How many times a write retries after losing an optimistic-concurrency race it did not ask for. */
 export const MAX_UPDATE_RETRIES = 16;
@@ -194,6 +196,7 @@ export class Registry {
     delete meta.deletionGracePeriodSeconds;
     delete meta.selfLink;
     delete meta.generation;
+    dropEmptyMetadataLists(meta);
     const strategy = this.strategy(info);
     strategy.applyDefaults(obj);
     strategy.prepareForCreate(obj);
@@ -323,11 +326,22 @@ export class Registry {
       }
     }
     if (errors.length > 0) this.throwIfInvalid(info, next, errors);
+    dropEmptyMetadataLists(meta);
 
     const strategy = this.strategy(info);
     strategy.applyDefaults(next);
     if (opts.subresource === 'binding') {
       // Binding is a system write of spec.nodeName and the PodScheduled condition together.
+    } else if (opts.subresource === 'finalize') {
+      // namespaces/finalize (namespaceFinalizeStrategy): the whole object but its status is
+      // written, which is the only way spec.finalizers can change.
+      const status = (old as { status?: unknown }).status;
+      if (status === undefined) delete (next as { status?: unknown }).status;
+      else (next as { status?: unknown }).status = clone(status as KubeObject);
+      this.throwIfInvalid(info, next, [
+        ...validateObjectMetaUpdate(next.metadata),
+        ...validateFinalizers((next as { spec?: { finalizers?: string[] } }).spec?.finalizers, FieldPath.root('spec').child('finalizers')),
+      ]);
     } else if (opts.subresource === 'status') {
       strategy.prepareForStatusUpdate(next, old);
       this.throwIfInvalid(info, next, strategy.validateStatusUpdate(next, old));
@@ -349,11 +363,13 @@ export class Registry {
 
   /**
    * An object being deleted whose last finalizer was just removed is deleted for real
-   * (Kubernetes deletes during update when deletionGracePeriodSeconds is 0 and no finalizers remain).
+   * (Kubernetes' ShouldDeleteDuringUpdate: deletionTimestamp set, deletionGracePeriodSeconds
+   * absent or 0, no finalizers left — and for a namespace, no spec.finalizers either).
    */
   private async finishIfDeleting(info: ResourceInfo, obj: StoredObject, kv: KeyValue): Promise<StoredObject> {
     const meta = obj.metadata;
-    if (!meta.deletionTimestamp || (meta.finalizers?.length ?? 0) > 0 || meta.deletionGracePeriodSeconds !== 0) return obj;
+    if (!meta.deletionTimestamp || (meta.finalizers?.length ?? 0) > 0 || (meta.deletionGracePeriodSeconds ?? 0) !== 0) return obj;
+    if (info.group === '' && info.resource === 'namespaces' && ((obj as { spec?: { finalizers?: string[] } }).spec?.finalizers?.length ?? 0) > 0) return obj;
     try {
       const gone = await this.store.delete(kv.key, kv.modRevision);
       return await this.settle(info, gone, true);
@@ -389,6 +405,15 @@ export class Registry {
   resourceFor(group: string, version: string, resource: string): ResourceInfo | undefined {
     return findResource(group, version, resource);
   }
+}
+
+/**
+ * Empty ownerReferences and finalizers lists are not stored: Kubernetes' ObjectMeta marks them
+ * omitempty, so a patch that removes the last owner reference leaves no `ownerReferences: []`.
+ */
+function dropEmptyMetadataLists(meta: ObjectMeta): void {
+  if (meta.ownerReferences?.length === 0) delete meta.ownerReferences;
+  if (meta.finalizers?.length === 0) delete meta.finalizers;
 }
 
 /** Events expire after an hour, as with Kubernetes' default --event-ttl. */
