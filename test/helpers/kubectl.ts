@@ -44,3 +44,30 @@ export function kubectlUnavailable(version?: string): string | false {
 export function kubectlVersionString(path: string): string {
   return execFileSync(path, ['version', '--client', '-o', 'json'], { encoding: 'utf8' });
 }
+
+/**
+ * The kubectl versions end-to-end suites run against: the oldest and newest supported, plus the
+ * one on PATH when it is a different version (undefined stands for "kubectl on PATH").
+ */
+export function kubectlVersionsToTest(): Array<string | undefined> {
+  const out: Array<string | undefined> = [OLDEST_KUBECTL, NEWEST_KUBECTL];
+  const main = kubectlPath();
+  if (main) {
+    const real = realpathSync(main);
+    const same = [OLDEST_KUBECTL, NEWEST_KUBECTL].some((v) => {
+      const p = kubectlPath(v);
+      return p !== undefined && (realpathSync(p) === real || sameVersion(p, main));
+    });
+    if (!same) out.splice(1, 0, undefined);
+  }
+  return out;
+}
+
+function sameVersion(a: string, b: string): boolean {
+  try {
+    const v = (p: string) => (JSON.parse(kubectlVersionString(p)) as { clientVersion?: { gitVersion?: string } }).clientVersion?.gitVersion;
+    return v(a) === v(b);
+  } catch {
+    return false;
+  }
+}
