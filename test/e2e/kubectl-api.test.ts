@@ -11,9 +11,6 @@ import { fileURLToPath } from 'node:url';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { kubectlUnavailable, kubectlVersionsToTest } from '../helpers/kubectl.js';
 
-/** Set to false once the garbage collector is registered in src/controllers/index.ts. */
-const GC_PENDING: string | false = 'waits for the garbage collector controller';
-
 const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/', import.meta.url));
 
 for (const version of kubectlVersionsToTest()) {
@@ -206,8 +203,7 @@ for (const version of kubectlVersionsToTest()) {
       }
     });
 
-    // Orphan and foreground cascades need the garbage collector (issue 4), which is landing next.
-    test('delete with cascade variants, -f, -l and --all', { todo: GC_PENDING }, async () => {
+    test('delete with cascade variants, -f, -l and --all', async () => {
       assert.match(await k(['delete', 'rs/nginx']), /replicaset\.apps "nginx" deleted/);
       assert.match(await k(['delete', 'deploy', 'web', '--cascade=orphan']), /deployment\.apps "web" deleted/);
       assert.match(await k(['delete', 'sts', 'db', '--cascade=foreground', '--wait=false']), /statefulset\.apps "db" deleted/);
