@@ -7,6 +7,7 @@ import { ServiceAccountController } from './serviceaccount/serviceaccount-contro
 import { NamespaceController } from './namespace/namespace-controller.js';
 import { GarbageCollector } from './garbagecollector/garbage-collector.js';
 import { RootCACertPublisher } from './rootcacert/root-ca-cert-publisher.js';
+import { DaemonSetController } from './daemonset/daemonset-controller.js';
 
 export interface ControllerFlags {
   /** --node-monitor-grace-period (Kubernetes default 50 s since 1.32). */
@@ -33,6 +34,7 @@ export function allControllers(flags: ControllerFlags = DEFAULT_CONTROLLER_FLAGS
     new NamespaceController(),
     new ServiceAccountController(),
     new GarbageCollector(),
+    new DaemonSetController(),
     ...(flags.clusterCA ? [new RootCACertPublisher(flags.clusterCA)] : []),
   ];
   return controllers;
