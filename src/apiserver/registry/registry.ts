@@ -338,6 +338,8 @@ export class Registry {
       const status = (old as { status?: unknown }).status;
       if (status === undefined) delete (next as { status?: unknown }).status;
       else (next as { status?: unknown }).status = clone(status as KubeObject);
+      const spec = (next as { spec?: { finalizers?: string[] } }).spec;
+      if (spec?.finalizers?.length === 0) delete spec.finalizers;
       this.throwIfInvalid(info, next, [
         ...validateObjectMetaUpdate(next.metadata),
         ...validateFinalizers((next as { spec?: { finalizers?: string[] } }).spec?.finalizers, FieldPath.root('spec').child('finalizers')),
