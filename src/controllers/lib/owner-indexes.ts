@@ -10,6 +10,7 @@
  * Every controller registers the same functions under the same names (an informer refuses one
  * name with two functions), so share these constants rather than defining look-alikes.
  */
+import type { OwnerReference } from 'kubernetes-types/meta/v1.js';
 import type { IndexFunc, Lister } from '../../client/indexer.js';
 import { indexByControllerUid } from '../../client/indexer.js';
 import type { ObjectLike } from '../../client/types.js';
@@ -19,9 +20,14 @@ export const CONTROLLER_UID_INDEX = 'controllerUid';
 /** Index name: objects without a controller owner, by namespace. */
 export const ORPHANS_BY_NAMESPACE_INDEX = 'orphansByNamespace';
 
+/** The ownerReference with `controller: true` (metav1.GetControllerOf), for typed objects too. */
+export function controllerOf(obj: ObjectLike): OwnerReference | undefined {
+  return obj.metadata?.ownerReferences?.find((r) => r.controller === true);
+}
+
 /** Objects without an ownerReference marked `controller: true`, indexed by their namespace. */
 export const indexOrphansByNamespace: IndexFunc<ObjectLike> = (obj) => {
-  if (obj.metadata?.ownerReferences?.some((r) => r.controller === true)) return [];
+  if (controllerOf(obj)) return [];
   return [obj.metadata?.namespace ?? ''];
 };
 

@@ -5,7 +5,7 @@
  */
 import type { Pod, PodTemplateSpec } from 'kubernetes-types/core/v1.js';
 import { isNotFound } from '../../api/errors.js';
-import type { KubeObject } from '../../api/object.js';
+import type { ObjectLike } from '../../client/types.js';
 import { clone } from '../../api/object.js';
 import type { Client } from '../../client/client.js';
 import type { EventRecorder } from '../../client/event-recorder.js';
@@ -38,7 +38,7 @@ export class PodControl {
   ) {}
 
   /** Creates a pod; records SuccessfulCreate or FailedCreate on the owner. */
-  async create(pod: Pod, ownerObj: KubeObject): Promise<Pod> {
+  async create(pod: Pod, ownerObj: ObjectLike): Promise<Pod> {
     if (!pod.metadata?.labels || Object.keys(pod.metadata.labels).length === 0) {
       // Kubernetes refuses to create controller pods without labels: they could never be found again.
       const err = new Error('unable to create pods, no labels');
@@ -60,7 +60,7 @@ export class PodControl {
    * but resolves false (no event), so a caller tracking expectations can lower them: the informer
    * may have shown that deletion before the caller started expecting it.
    */
-  async delete(namespace: string, name: string, ownerObj: KubeObject, uid?: string): Promise<boolean> {
+  async delete(namespace: string, name: string, ownerObj: ObjectLike, uid?: string): Promise<boolean> {
     try {
       await this.client.pods(namespace).delete(name, uid ? { preconditions: { uid } } : {});
       this.recorder.event(ownerObj, 'Normal', 'SuccessfulDelete', `Deleted pod: ${name}`);
