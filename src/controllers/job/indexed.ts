@@ -5,7 +5,7 @@
  */
 import type { Job } from 'kubernetes-types/batch/v1.js';
 import type { Container, Pod, PodTemplateSpec } from 'kubernetes-types/core/v1.js';
-import { compareForDeletion } from '../lib/pod-utils.js';
+import { isPodReady, maxContainerRestarts, podCondition } from '../lib/pod-utils.js';
 import { podFinishedTime } from './backoff.js';
 import { OrderedIntervals } from './intervals.js';
 import {
@@ -140,7 +140,7 @@ export function splitDuplicatedIndexPods(pods: readonly Pod[], completions: numb
       continue;
     }
     // Keep the pod that would be deleted last (the most advanced one).
-    const sorted = [...group].sort((a, b) => compareForDeletion(a, b));
+    const sorted = [...group].sort(compareActivePods);
     remove.push(...sorted.slice(0, -1));
     keep.push(sorted[sorted.length - 1]!);
   }
@@ -219,4 +219,41 @@ export function podGenerateNameWithIndex(jobName: string, index: number): string
   const suffix = `-${index}-`;
   const prefix = jobName + suffix;
   return prefix.length > MAX_GENERATED_NAME_LENGTH ? prefix.slice(0, MAX_GENERATED_NAME_LENGTH - suffix.length) + suffix : prefix;
+}
+
+const PHASE_ORDER: Record<string, number> = { Pending: 0, Unknown: 1, Running: 2 };
+
+/**
+ * controller.ActivePods ordering (what the Job controller deletes first): unscheduled before
+ * scheduled; Pending < Unknown < Running; not ready before ready; ready more recently first; more
+ * container restarts first; created more recently first. Unlike ReplicaSets, Jobs ignore the
+ * pod-deletion-cost annotation and node co-location.
+ */
+export function compareActivePods(a: Pod, b: Pod): number {
+  const sa = a.spec?.nodeName ? 1 : 0;
+  const sb = b.spec?.nodeName ? 1 : 0;
+  if (sa !== sb) return sa - sb;
+  const pa = PHASE_ORDER[a.status?.phase ?? ''] ?? 0;
+  const pb = PHASE_ORDER[b.status?.phase ?? ''] ?? 0;
+  if (pa !== pb) return pa - pb;
+  const ra = isPodReady(a);
+  const rb = isPodReady(b);
+  if (ra !== rb) return ra ? 1 : -1;
+  if (ra && rb) {
+    const ta = Date.parse(podCondition(a, 'Ready')?.lastTransitionTime ?? '') || 0;
+    const tb = Date.parse(podCondition(b, 'Ready')?.lastTransitionTime ?? '') || 0;
+    if (ta !== tb) return newerFirst(ta, tb);
+  }
+  const xa = maxContainerRestarts(a);
+  const xb = maxContainerRestarts(b);
+  if (xa !== xb) return xb - xa;
+  const ka = Date.parse(a.metadata?.creationTimestamp ?? '') || 0;
+  const kb = Date.parse(b.metadata?.creationTimestamp ?? '') || 0;
+  return ka === kb ? 0 : newerFirst(ka, kb);
+}
+
+/** afterOrZero: a zero (unknown) time sorts first, then the later time. */
+function newerFirst(t1: number, t2: number): number {
+  if (t1 === 0 || t2 === 0) return t1 === 0 ? -1 : 1;
+  return t1 > t2 ? -1 : 1;
 }

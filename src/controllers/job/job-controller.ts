@@ -19,14 +19,14 @@ import { isNotFound } from '../../api/errors.js';
 import { formatTime } from '../../client/clock.js';
 import { labelSelectorAsSelector } from '../../api/labels.js';
 import { clone, splitKey } from '../../api/object.js';
-import { indexByControllerUid, keyOf, type IndexFunc } from '../../client/indexer.js';
+import { keyOf } from '../../client/indexer.js';
 import { ItemExponentialFailureRateLimiter } from '../../client/rate-limiter.js';
 import { WorkQueue } from '../../client/work-queue.js';
 import { runWorkers, type SyncResult } from '../../client/workers.js';
-import type { ObjectLike } from '../../client/types.js';
 import type { Lister } from '../../client/indexer.js';
 import type { Controller, ControllerContext } from '../controller.js';
 import { claimChildren, ownerOf } from '../lib/controller-ref.js';
+import { OWNER_INDEXERS, claimCandidates, controlledBy, controllerOf } from '../lib/owner-indexes.js';
 import { Expectations } from '../lib/expectations.js';
 import { PodControl } from '../lib/pod-control.js';
 import { isPodActive, isPodReady } from '../lib/pod-utils.js';
@@ -46,7 +46,6 @@ import {
   isJobSuspended,
   isPodFailed,
   isPodTerminating,
-  controllerOf,
   kube,
   managedByExternalController,
   newCondition,
@@ -65,13 +64,6 @@ export const JOB_SYNC_BATCH_PERIOD_MS = 1000;
 /** DefaultJobApiBackOff / MaxJobApiBackOff: retry delays of a failing sync. */
 export const JOB_API_BACKOFF_MS = 1000;
 export const JOB_API_BACKOFF_MAX_MS = 60_000;
-/** Pod index of the pods each Job controls. */
-export const POD_CONTROLLER_INDEX = 'byController';
-/** Pod index of pods without a controller, by namespace (candidates for adoption). */
-export const ORPHAN_POD_INDEX = 'orphansByNamespace';
-
-export const indexOrphansByNamespace: IndexFunc<ObjectLike> = (obj) =>
-  obj.metadata?.ownerReferences?.some((r) => r.controller === true) ? [] : [obj.metadata?.namespace ?? ''];
 
 export interface JobControllerOptions {
   /** Override of JOB_SYNC_BATCH_PERIOD_MS (tests use 0). */
@@ -92,7 +84,7 @@ export class JobController implements Controller {
     const queue = new WorkQueue({ name: 'job', clock: ctx.clock, rateLimiter: limiter() });
     const orphanQueue = new WorkQueue({ name: 'job_orphan_pod', clock: ctx.clock, rateLimiter: limiter() });
     const jobInformer = ctx.informers.jobs();
-    const podInformer = ctx.informers.pods({ indexers: { [POD_CONTROLLER_INDEX]: indexByControllerUid, [ORPHAN_POD_INDEX]: indexOrphansByNamespace } });
+    const podInformer = ctx.informers.pods({ indexers: OWNER_INDEXERS });
     const jobs = jobInformer.store;
     const pods = podInformer.store;
     const recorder = ctx.recorder('job-controller');
@@ -123,7 +115,7 @@ export class JobController implements Controller {
       });
     /** A Job that is gone or finished no longer strips finalizers in its sync: the orphan queue does. */
     const cleanupPodFinalizers = (job: Job) => {
-      for (const p of pods.byIndex(POD_CONTROLLER_INDEX, job.metadata?.uid ?? '')) if (hasTrackingFinalizer(p)) orphanQueue.add(keyOf(p));
+      for (const p of controlledBy(pods, job.metadata?.uid ?? '')) if (hasTrackingFinalizer(p)) orphanQueue.add(keyOf(p));
     };
     const onPodDeleted = (pod: Pod, final: boolean) => {
       const ref = controllerOf(pod);
@@ -249,7 +241,7 @@ async function getPodsForJob(deps: JobDeps, pods: Lister<Pod>, job: Job): Promis
   const ns = job.metadata!.namespace!;
   const uid = job.metadata!.uid!;
   // Owned pods and orphans in the namespace: the only candidates ClaimPods could act on.
-  const candidates = [...pods.byIndex(POD_CONTROLLER_INDEX, uid), ...pods.byIndex(ORPHAN_POD_INDEX, ns)];
+  const candidates = claimCandidates(pods, ns, uid);
   const claimed = await claimChildren<Pod>({
     owner: ownerOf(kube(job), 'batch/v1', 'Job'),
     candidates,

@@ -5,7 +5,6 @@
  */
 import type { Job, JobCondition } from 'kubernetes-types/batch/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import type { OwnerReference } from 'kubernetes-types/meta/v1.js';
 import type { KubeObject } from '../../api/object.js';
 import { formatTime } from '../../client/clock.js';
 import type { ObjectLike } from '../../client/types.js';
@@ -166,9 +165,4 @@ export function timeMs(value: string | undefined | null): number | undefined {
 /** The typed kinds lack KubeObject's index signature; the shared controller library takes KubeObjects. */
 export function kube(obj: ObjectLike): KubeObject {
   return obj as unknown as KubeObject;
-}
-
-/** The ownerReference with `controller: true`, if any. */
-export function controllerOf(obj: ObjectLike): OwnerReference | undefined {
-  return obj.metadata?.ownerReferences?.find((r) => r.controller === true);
 }

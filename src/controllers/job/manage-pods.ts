@@ -10,7 +10,7 @@ import { clone } from '../../api/object.js';
 import { isNotFound, isStatus } from '../../api/errors.js';
 import { ownerOf } from '../lib/controller-ref.js';
 import { podFromTemplate } from '../lib/pod-control.js';
-import { compareForDeletion, isPodReady } from '../lib/pod-utils.js';
+import { isPodReady } from '../lib/pod-utils.js';
 import { slowStartBatch, SLOW_START_INITIAL_BATCH } from '../lib/slow-start.js';
 import { remainingBackoffMs, podFinishedTime } from './backoff.js';
 import {
@@ -20,6 +20,7 @@ import {
   newIndexFailureCounts,
   podGenerateNameWithIndex,
   splitDuplicatedIndexPods,
+  compareActivePods,
 } from './indexed.js';
 import {
   JOB_COMPLETION_INDEX_ANNOTATION,
@@ -194,7 +195,7 @@ export function activePodsForRemoval(job: Job, pods: readonly Pod[], rmAtLeast: 
     left = [...pods];
   }
   if (rm.length < rmAtLeast) {
-    left.sort((a, b) => compareForDeletion(a, b));
+    left.sort(compareActivePods);
     rm = rm.concat(left.slice(0, rmAtLeast - rm.length));
   }
   return rm;
@@ -234,7 +235,8 @@ async function deleteJobPods(deps: JobDeps, ctx: JobSyncContext, pods: readonly 
       }
     }
     try {
-      await deps.podControl.delete(ns, pod.metadata!.name!, kube(ctx.job));
+      // Already gone: the informer may have shown it before we expected it.
+      if (!(await deps.podControl.delete(ns, pod.metadata!.name!, kube(ctx.job)))) deps.expectations.deletionObserved(ctx.key, pod.metadata?.uid);
     } catch (err) {
       fail(pod, err);
     }

@@ -34,6 +34,7 @@ export interface Harness {
   until<T>(check: () => T | Promise<T>, what?: string, timeoutMs?: number): Promise<NonNullable<T>>;
   /** Moves the fake clock forward by `ms`, firing due requeues. */
   advance(ms: number): Promise<void>;
+  /** Pods (of one Job), by creation time then name. */
   pods(namespace: string, jobName?: string): Promise<Pod[]>;
   job(namespace: string, name: string): Promise<Job>;
   events(namespace: string, name?: string): Promise<Event[]>;
@@ -97,7 +98,8 @@ export async function startHarness(opts: { startMs?: number } = {}): Promise<Har
     advance: (ms) => clock.advance(ms),
     async pods(namespace, jobName) {
       const list = await client.pods(namespace).list(jobName ? { labelSelector: `batch.kubernetes.io/job-name=${jobName}` } : {});
-      return list.items.sort((a, b) => (a.metadata!.creationTimestamp! < b.metadata!.creationTimestamp! ? -1 : a.metadata!.name! < b.metadata!.name! ? -1 : 1));
+      const rank = (p: Pod) => `${p.metadata!.creationTimestamp!} ${p.metadata!.name!}`;
+      return list.items.sort((a, b) => (rank(a) < rank(b) ? -1 : rank(a) > rank(b) ? 1 : 0));
     },
     job: (namespace, name) => client.jobs(namespace).get(name),
     async events(namespace, name) {
