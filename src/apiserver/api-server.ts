@@ -66,6 +66,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     ...(opts.protobuf ? { protobuf: opts.protobuf } : {}),
     ...(opts.podStreams ? { podStreams: opts.podStreams } : {}),
     isReady: () => ready,
+    caPem: opts.credentials.ca.certPem,
     log: opts.log,
   });
   const https = new HttpsApiServer({

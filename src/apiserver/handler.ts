@@ -46,6 +46,8 @@ export interface HandlerOptions {
   maxWatches?: number;
   /** Set once the server may answer /readyz with ok. */
   isReady?: () => boolean;
+  /** The cluster CA (PEM), served unauthenticated at /cacerts for joining agents (they check it against their join token). */
+  caPem?: string;
   log?: (msg: string) => void;
 }
 
@@ -101,6 +103,12 @@ export function createApiHandler(opts: HandlerOptions): ApiHandler {
         return { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'ok' };
       }
       if (path === '/version') return jsonResponse(200, versionInfo);
+      // Public by design: the CA certificate is no secret; an agent trusts it only if its SHA-256
+      // matches the hash in its join token (node-agent contract).
+      if (path === '/cacerts' && opts.caPem) {
+        if (req.method !== 'GET') throw methodNotAllowed(req.method, path);
+        return { status: 200, headers: { 'content-type': 'application/x-pem-file' }, body: opts.caPem };
+      }
       if (req.user === ANONYMOUS || req.user.name === ANONYMOUS.name) throw unauthorized();
 
       if (path === '/api' || path === '/apis') {

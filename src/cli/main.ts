@@ -1,12 +1,12 @@
 /**
- * The `skiff` command: `skiff server`, `skiff kubeconfig`, `skiff version` (and `skiff agent` with
- * the nodes work). Flags follow Kubernetes' names where Kubernetes has one.
+ * The `skiff` command: `skiff server`, `skiff agent`, `skiff kubeconfig`, `skiff version`. Flags follow Kubernetes' names where Kubernetes has one.
  */
 import { parseArgs } from 'node:util';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { defaultDataDir, runServer } from './server.js';
 import { SKIFF_VERSION } from './version.js';
+import { agentCommand } from './agent.js';
 import { createLogger, type LogLevel } from '../client/log.js';
 
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'];
@@ -15,6 +15,7 @@ const USAGE = `Skiff ${SKIFF_VERSION}: Kubernetes semantics, pods as local proce
 
 Usage:
   skiff server [flags]     start the control plane (API server on an embedded SQLite store)
+  skiff agent [flags]      join this machine to a cluster as a node ('skiff agent --help')
   skiff kubeconfig         print the admin kubeconfig of a data dir
   skiff version            print the version
 
@@ -23,7 +24,10 @@ Server flags:
   --port N                 HTTPS port of the API server (default 6443; 0 picks a free port)
   --bind-address ADDR      address to listen on (default 127.0.0.1)
   --tls-san NAME           extra name or IP for the serving certificate (repeatable)
-  --nodes N                local node agents to run (default 0 until node agents land)
+  --nodes N                local node agents to run in this process, node-1 … node-N (default 1; 0 = control plane only)
+  --runtime KIND           runtime of the local nodes: process (pods run as local processes, default) or
+                           simulated (pods run nothing; for scale tests)
+  --leave-pods-running     on SIGTERM/SIGINT, exit without stopping the local nodes' pods (re-adopted on restart)
   --log-level LEVEL        debug, info, warn or error (default info)
 `;
 
@@ -40,6 +44,12 @@ function intFlag(v: string | undefined, name: string, def: number, min = 0, max 
   return n;
 }
 
+function runtimeFlag(v: string | undefined): 'process' | 'simulated' {
+  if (v === undefined) return 'process';
+  if (v !== 'process' && v !== 'simulated') fail(`--runtime must be process or simulated, got "${v}"`);
+  return v;
+}
+
 async function serverCommand(args: string[]): Promise<void> {
   let parsed;
   try {
@@ -51,6 +61,8 @@ async function serverCommand(args: string[]): Promise<void> {
         'bind-address': { type: 'string' },
         'tls-san': { type: 'string', multiple: true },
         nodes: { type: 'string' },
+        runtime: { type: 'string' },
+        'leave-pods-running': { type: 'boolean' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -71,7 +83,9 @@ async function serverCommand(args: string[]): Promise<void> {
     dataDir: v['data-dir'] ?? defaultDataDir(),
     port: intFlag(v.port, 'port', 6443, 0, 65535),
     bindAddress: v['bind-address'] ?? '127.0.0.1',
-    nodes: intFlag(v.nodes, 'nodes', 0, 0, 100_000),
+    nodes: intFlag(v.nodes, 'nodes', 1, 0, 100_000),
+    runtime: runtimeFlag(v.runtime),
+    leavePodsRunning: v['leave-pods-running'] ?? false,
     logLevel,
     advertiseNames: v['tls-san'] ?? [],
   };
@@ -122,6 +136,8 @@ export async function main(argv: string[]): Promise<void> {
       return serverCommand(rest);
     case 'kubeconfig':
       return kubeconfigCommand(rest);
+    case 'agent':
+      return agentCommand(rest);
     case 'version':
     case '--version':
       process.stdout.write(`skiff ${SKIFF_VERSION}\n`);

@@ -20,6 +20,7 @@ import { createLogger, type Logger, type LogLevel } from '../client/log.js';
 import { ControllerManager } from '../controllers/manager.js';
 import { allControllers, DEFAULT_CONTROLLER_FLAGS, type ControllerFlags } from '../controllers/index.js';
 import { SKIFF_VERSION } from './version.js';
+import { startLocalNodes, type RunningNodes, type RuntimeKind } from './agent.js';
 
 export interface ServerFlags {
   dataDir: string;
@@ -31,6 +32,10 @@ export interface ServerFlags {
   controllers?: Partial<ControllerFlags>;
   /** Run the controller manager (default true). */
   runControllers?: boolean;
+  /** Runtime of the local node agents (default process). */
+  runtime?: RuntimeKind;
+  /** On shutdown, leave the local nodes' pods running (re-adopted on the next start). */
+  leavePodsRunning?: boolean;
 }
 
 export function defaultDataDir(): string {
@@ -91,12 +96,34 @@ export async function runServer(flags: ServerFlags, log?: Logger): Promise<Runni
           controllers: allControllers({ ...DEFAULT_CONTROLLER_FLAGS, clusterCA: credentials.ca.certPem, ...(flags.controllers ?? {}) }),
           logger: componentLog,
         }).run(stopControllers.signal);
+  // Local node agents authenticate as their node users, so the node authorizer applies to them.
+  let nodes: RunningNodes | undefined;
+  if (flags.nodes > 0) {
+    try {
+      nodes = await startLocalNodes({
+        handler: api.handler,
+        count: flags.nodes,
+        runtime: flags.runtime ?? 'process',
+        dataDir,
+        joinSecret: credentials.nodeSecret,
+        leavePodsRunning: flags.leavePodsRunning ?? false,
+        logger: componentLog.child({ component: 'agent' }),
+      });
+    } catch (err) {
+      stopControllers.abort();
+      await managerRun;
+      await api.stop();
+      await store.close();
+      throw err;
+    }
+  }
   let stopping: Promise<void> | undefined;
   return {
     url: api.url,
     kubeconfigPath,
     stop() {
       stopping ??= (async () => {
+        await nodes?.stop();
         stopControllers.abort();
         await managerRun;
         await api.stop();

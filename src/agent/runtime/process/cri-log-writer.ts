@@ -1,0 +1,155 @@
+/**
+ * Writes a container's output as CRI log lines, as containerd does for kubelet's
+ * `/var/log/pods/<ns>_<pod>_<uid>/<container>/<restartCount>.log`:
+ *
+ *   2024-01-01T00:00:00.123456789Z stdout F hello
+ *
+ * `F` ends a line; `P` marks a partial line (a line longer than MAX_LINE_BYTES is cut into `P`
+ * pieces, the last piece `F`). Files rotate by size (kubelet's containerLogMaxSize /
+ * containerLogMaxFiles): `N.log` is renamed to `N.log.<seq>` with an increasing seq, so a rotated
+ * file keeps its name for as long as it exists and readers can follow by name; the oldest
+ * rotated files beyond the limit are deleted.
+ *
+ * This module is loaded by the per-container shim: node builtins only, synchronous writes
+ * (the shim does nothing else, and order between stdout and stderr must be kept).
+ */
+import { closeSync, fstatSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+
+/** A longer line is split into partial (`P`) records, as containerd's 16 KiB buffer does. */
+export const MAX_LINE_BYTES = 16 * 1024;
+/** kubelet's containerLogMaxSize default. */
+export const DEFAULT_LOG_MAX_BYTES = 10 * 1024 * 1024;
+/** kubelet's containerLogMaxFiles default (the live file plus rotated ones). */
+export const DEFAULT_LOG_MAX_FILES = 5;
+
+export type LogStream = 'stdout' | 'stderr';
+
+/** RFC 3339 with nanoseconds (Go's RFC3339Nano keeps trailing digits; CRI readers accept both). */
+export function criTimestamp(epochMs: number): string {
+  const whole = Math.floor(epochMs);
+  const frac = Math.round((epochMs - whole) * 1e6); // nanoseconds below the millisecond
+  const iso = new Date(whole).toISOString(); // ...T..:..:..SSSZ
+  return `${iso.slice(0, 23)}${String(frac).padStart(6, '0')}Z`;
+}
+
+/** Rotated files of a log (`N.log.<seq>`), oldest first. */
+export function rotatedFiles(logPath: string): string[] {
+  const dir = dirname(logPath);
+  const base = basename(logPath);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names
+    .filter((n) => n.startsWith(base + '.') && /^\d+$/.test(n.slice(base.length + 1)))
+    .map((n) => ({ n, seq: Number(n.slice(base.length + 1)) }))
+    .sort((a, b) => a.seq - b.seq)
+    .map((x) => join(dir, x.n));
+}
+
+export interface CriLogWriterOptions {
+  maxBytes?: number;
+  maxFiles?: number;
+  /** Time source in ms with sub-ms precision (tests). */
+  now?: () => number;
+}
+
+/** Appends CRI records to one log file, rotating by size. */
+export class CriLogWriter {
+  private fd: number;
+  private size: number;
+  private readonly partial: Record<LogStream, Buffer[]> = { stdout: [], stderr: [] };
+  private readonly partialLen: Record<LogStream, number> = { stdout: 0, stderr: 0 };
+  private readonly maxBytes: number;
+  private readonly maxFiles: number;
+  private readonly now: () => number;
+
+  constructor(
+    readonly path: string,
+    opts: CriLogWriterOptions = {},
+  ) {
+    this.maxBytes = opts.maxBytes ?? DEFAULT_LOG_MAX_BYTES;
+    this.maxFiles = Math.max(1, opts.maxFiles ?? DEFAULT_LOG_MAX_FILES);
+    this.now = opts.now ?? (() => performance.timeOrigin + performance.now());
+    this.fd = openSync(path, 'a', 0o640);
+    this.size = fstatSync(this.fd).size;
+  }
+
+  /** Takes a chunk of a stream's output; complete lines are written at once. */
+  write(stream: LogStream, chunk: Buffer): void {
+    let start = 0;
+    for (;;) {
+      const nl = chunk.indexOf(10, start);
+      if (nl < 0) break;
+      this.pushPart(stream, chunk.subarray(start, nl), true);
+      start = nl + 1;
+    }
+    if (start < chunk.length) this.pushPart(stream, chunk.subarray(start), false);
+  }
+
+  /** Writes out buffered partial lines (at exit) as complete records. */
+  flush(): void {
+    for (const s of ['stdout', 'stderr'] as const) {
+      if (this.partialLen[s] > 0) this.emit(s, 'F', this.takePartial(s));
+    }
+  }
+
+  close(): void {
+    this.flush();
+    closeSync(this.fd);
+  }
+
+  private pushPart(stream: LogStream, part: Buffer, endsLine: boolean): void {
+    let rest = part;
+    // Cut over-long lines into P records, as the runtime's bounded line buffer does.
+    while (this.partialLen[stream] + rest.length > MAX_LINE_BYTES) {
+      const take = MAX_LINE_BYTES - this.partialLen[stream];
+      this.partial[stream].push(rest.subarray(0, take));
+      this.partialLen[stream] += take;
+      rest = rest.subarray(take);
+      this.emit(stream, 'P', this.takePartial(stream));
+    }
+    if (rest.length > 0) {
+      this.partial[stream].push(Buffer.from(rest));
+      this.partialLen[stream] += rest.length;
+    }
+    if (endsLine) this.emit(stream, 'F', this.takePartial(stream));
+  }
+
+  private takePartial(stream: LogStream): Buffer {
+    const b = Buffer.concat(this.partial[stream], this.partialLen[stream]);
+    this.partial[stream] = [];
+    this.partialLen[stream] = 0;
+    return b;
+  }
+
+  private emit(stream: LogStream, tag: 'F' | 'P', text: Buffer): void {
+    const head = Buffer.from(`${criTimestamp(this.now())} ${stream} ${tag} `);
+    const rec = Buffer.concat([head, text, Buffer.from('\n')]);
+    if (this.size > 0 && this.size + rec.length > this.maxBytes) this.rotate();
+    writeSync(this.fd, rec);
+    this.size += rec.length;
+  }
+
+  private rotate(): void {
+    closeSync(this.fd);
+    const rotated = rotatedFiles(this.path);
+    const last = rotated.length ? Number(rotated[rotated.length - 1]!.slice(this.path.length + 1)) : 0;
+    renameSync(this.path, `${this.path}.${last + 1}`);
+    rotated.push(`${this.path}.${last + 1}`);
+    // Keep maxFiles in all: the live file plus maxFiles-1 rotated ones.
+    while (rotated.length > this.maxFiles - 1) {
+      const old = rotated.shift()!;
+      try {
+        unlinkSync(old);
+      } catch {
+        /* already gone */
+      }
+    }
+    this.fd = openSync(this.path, 'a', 0o640);
+    this.size = 0;
+  }
+}

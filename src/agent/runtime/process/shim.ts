@@ -1,0 +1,216 @@
+/**
+ * The per-container shim (the role of containerd-shim / conmon): `node shim.js <config.json>`.
+ *
+ * The agent starts one shim per container instance, in its own session, with no pipe it needs
+ * to keep: the shim outlives the agent (kill -9, crash, upgrade) so containers keep running and
+ * keep logging while no agent is there. The shim
+ * - starts the container process in a session and process group of its own (so SIGTERM to the
+ *   group reaches everything it started), after the process joined its cgroups and, where the
+ *   agent asked for one, a private mount + UTS namespace (bind mounts of the pod's volumes at
+ *   their mountPaths, hostname = pod hostname);
+ * - writes stdout/stderr as CRI log lines with size rotation;
+ * - when the container's main process ends, kills whatever it left behind (process group and
+ *   cgroup, as a container's pid 1 exiting ends its pid namespace), and records the exit code,
+ *   the signal and whether the kernel OOM-killed it in `exit.json`, so an agent started later can
+ *   still report how the container ended.
+ * It loads node builtins and two small modules only: it starts once per container.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { constants } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { CriLogWriter } from './cri-log-writer.js';
+import { processStartTimeSync } from './proc-info.js';
+import type { ShimConfig, ShimExit, ShimHello, ShimState } from './shim-protocol.js';
+
+/** Exit code the wrapper uses when the container's environment could not be set up. */
+export const SETUP_FAILED_EXIT = 125;
+/** How long to wait for the output pipes to drain after the main process ended. */
+const DRAIN_MS = 500;
+
+/** Joins each cgroup given before `--`, then execs the rest. */
+export const JOIN_CGROUPS = `for f; do [ "$f" = -- ] && break; echo $$ > "$f" || { echo "skiff: cannot join cgroup $f" >&2; exit ${SETUP_FAILED_EXIT}; }; shift; done; shift; exec "$@"`;
+
+/** Runs inside the new mount + UTS namespace: hostname, bind mounts, working dir, exec. */
+const SETUP_NAMESPACE = [
+  'hn=$1; cwd=$2; mkcwd=$3; shift 3',
+  `fail() { echo "skiff: $*" >&2; exit ${SETUP_FAILED_EXIT}; }`,
+  'printf %s "$hn" > /proc/sys/kernel/hostname || fail "cannot set hostname $hn"',
+  'while [ "$1" != -- ]; do',
+  '  if [ "$4" = file ]; then [ -e "$2" ] || { mkdir -p "$(dirname "$2")" && : > "$2"; } || fail "cannot create mount point $2";',
+  '  else mkdir -p "$2" || fail "cannot create mount point $2"; fi',
+  '  mount --bind "$1" "$2" || fail "cannot mount $1 at $2"',
+  '  if [ "$3" = ro ]; then mount -o remount,bind,ro "$2" || fail "cannot make $2 read-only"; fi',
+  '  shift 4',
+  'done',
+  'shift',
+  'if [ "$mkcwd" = 1 ] && [ ! -d "$cwd" ]; then mkdir -p "$cwd" || fail "cannot create working directory $cwd"; fi',
+  'cd "$cwd" || fail "cannot change to working directory $cwd"',
+  'exec "$@"',
+].join('\n');
+
+function writeAtomic(path: string, data: unknown): void {
+  const tmp = `${path}.tmp`;
+  writeFileSync(tmp, JSON.stringify(data));
+  renameSync(tmp, path);
+}
+
+function hello(msg: ShimHello): void {
+  try {
+    writeSync(3, JSON.stringify(msg) + '\n');
+    closeSync(3);
+  } catch {
+    // The agent is gone already; it will read state.json or exit.json.
+  }
+}
+
+/** The argv that puts the container in its cgroups and namespaces, then execs its command. */
+export function containerArgv(cfg: ShimConfig): { file: string; args: string[]; cwd: string | undefined } {
+  let argv = cfg.command;
+  let cwd: string | undefined = cfg.cwd;
+  if (cfg.namespace) {
+    const mounts = cfg.namespace.mounts.flatMap((m) => [m.source, m.target, m.readOnly ? 'ro' : 'rw', m.file ? 'file' : 'dir']);
+    argv = ['unshare', '--mount', '--uts', '--propagation', 'private', '/bin/sh', '-c', SETUP_NAMESPACE, 'skiff-setup', cfg.namespace.hostname, cfg.cwd, cfg.createCwd ? '1' : '0', ...mounts, '--', ...argv];
+    cwd = '/';
+  }
+  if (cfg.cgroupProcs.length > 0) argv = ['/bin/sh', '-c', JOIN_CGROUPS, 'skiff-cgroup', ...cfg.cgroupProcs, '--', ...argv];
+  return { file: argv[0]!, args: argv.slice(1), cwd };
+}
+
+function readOomKills(cfg: ShimConfig): number {
+  if (!cfg.oomCounter) return 0;
+  try {
+    const text = readFileSync(cfg.oomCounter.path, 'utf8');
+    const m = new RegExp(`^${cfg.oomCounter.key} (\\d+)$`, 'm').exec(text);
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function main(): void {
+  const cfg = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as ShimConfig;
+  // Stray terminal or group signals must not take the shim down with the agent.
+  for (const s of ['SIGHUP', 'SIGINT', 'SIGTERM'] as const) process.on(s, () => undefined);
+  const log = new CriLogWriter(cfg.logPath, { maxBytes: cfg.logMaxBytes, maxFiles: cfg.logMaxFiles });
+  const oomBefore = readOomKills(cfg);
+  if (!cfg.namespace && cfg.createCwd && !existsSync(cfg.cwd)) {
+    try {
+      mkdirSync(cfg.cwd, { recursive: true });
+    } catch (err) {
+      hello({ error: `cannot create working directory ${cfg.cwd}: ${(err as Error).message}` });
+      process.exit(1);
+    }
+  }
+  const { file, args, cwd } = containerArgv(cfg);
+  const child = spawn(file, args, {
+    cwd,
+    env: Object.fromEntries(cfg.env),
+    detached: true, // setsid(): own session and process group, pgid = pid
+    stdio: [cfg.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+  });
+  let started = false;
+  child.once('error', (err) => {
+    if (started) return;
+    hello({ error: (err as NodeJS.ErrnoException).code === 'ENOENT' ? `exec: "${cfg.command[0]}": executable file not found` : err.message });
+    process.exit(1);
+  });
+  child.once('spawn', () => {
+    started = true;
+    const pid = child.pid!;
+    const state: ShimState = {
+      pid,
+      pidStart: processStartTimeSync(pid) ?? 0,
+      shimPid: process.pid,
+      shimStart: processStartTimeSync(process.pid) ?? 0,
+      startedAt: new Date().toISOString(),
+    };
+    writeAtomic(cfg.statePath, state);
+    hello({ pid });
+  });
+  child.stdout!.on('data', (d: Buffer) => log.write('stdout', d));
+  child.stderr!.on('data', (d: Buffer) => log.write('stderr', d));
+  if (cfg.stdin && child.stdin) serveStdin(cfg.stdin, child.stdin);
+  let open = 2;
+  let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  let finishing = false;
+  const finish = (): void => {
+    if (finishing || !exited) return;
+    finishing = true;
+    const { code, signal } = exited;
+    // Whatever the main process left behind dies with it.
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      /* group already empty */
+    }
+    if (cfg.cgroupKill) {
+      try {
+        writeFileSync(cfg.cgroupKill, '1');
+      } catch {
+        /* cgroup gone or no cgroup.kill */
+      }
+    }
+    const exit: ShimExit = {
+      exitCode: code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0),
+      signal,
+      finishedAt: new Date().toISOString(),
+      oomKilled: readOomKills(cfg) > oomBefore,
+    };
+    log.close();
+    if (cfg.stdin) {
+      try {
+        unlinkSync(cfg.stdin.socket);
+      } catch {
+        /* not there */
+      }
+    }
+    writeAtomic(cfg.exitPath, exit);
+    process.exit(0);
+  };
+  const onClose = (): void => {
+    if (--open === 0) finish();
+  };
+  child.stdout!.once('close', onClose);
+  child.stderr!.once('close', onClose);
+  child.once('exit', (code, signal) => {
+    exited = { code, signal };
+    // Pipes still held by leftover processes must not keep the container "running".
+    setTimeout(finish, DRAIN_MS).unref();
+    if (open === 0) finish();
+  });
+}
+
+/** Accepts `kubectl attach` connections on a unix socket and feeds them to the container's stdin. */
+function serveStdin(opts: NonNullable<ShimConfig['stdin']>, stdin: NodeJS.WritableStream): void {
+  try {
+    unlinkSync(opts.socket);
+  } catch {
+    /* fresh */
+  }
+  let ended = false;
+  const server = createServer((conn) => {
+    if (ended) {
+      conn.destroy();
+      return;
+    }
+    conn.on('data', (d) => stdin.write(d));
+    conn.on('error', () => undefined);
+    conn.on('close', () => {
+      // stdinOnce: the first attach session that ends closes the container's stdin.
+      if (opts.once && !ended) {
+        ended = true;
+        stdin.end();
+        server.close();
+      }
+    });
+  });
+  server.on('error', () => undefined);
+  server.listen(opts.socket);
+  server.unref();
+  stdin.on('error', () => undefined);
+}
+
+// Run only as the shim's entry point (tests import containerArgv).
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) main();
