@@ -8,6 +8,7 @@ import { NamespaceController } from './namespace/namespace-controller.js';
 import { GarbageCollector } from './garbagecollector/garbage-collector.js';
 import { RootCACertPublisher } from './rootcacert/root-ca-cert-publisher.js';
 import { DaemonSetController } from './daemonset/daemonset-controller.js';
+import { StatefulSetController } from './statefulset/statefulset-controller.js';
 import { ReplicaSetController } from './replicaset/replicaset-controller.js';
 
 export interface ControllerFlags {
@@ -36,6 +37,7 @@ export function allControllers(flags: ControllerFlags = DEFAULT_CONTROLLER_FLAGS
     new ServiceAccountController(),
     new GarbageCollector(),
     new DaemonSetController(),
+    new StatefulSetController(),
     new ReplicaSetController(),
     ...(flags.clusterCA ? [new RootCACertPublisher(flags.clusterCA)] : []),
   ];

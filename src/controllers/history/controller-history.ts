@@ -78,11 +78,22 @@ export function newControllerRevision(parent: OwnerInfo & { namespace: string },
   };
 }
 
-/** history.EqualRevision: same hash label (when both have one) and the same data. */
+/** A hash label as Kubernetes reads it: strconv.ParseInt(label, 10, 32), else no hash. */
+function numericHash(label: string | undefined): number | undefined {
+  if (label === undefined || !/^[+-]?\d+$/.test(label)) return undefined;
+  const v = Number(label);
+  return v >= -2147483648 && v <= 2147483647 ? v >>> 0 : undefined;
+}
+
+/**
+ * history.EqualRevision: the same data. Kubernetes first compares the hash labels, but only when
+ * both parse as 32-bit integers — safe-encoded hashes usually contain letters, so in practice the
+ * data decides; this keeps the same rule.
+ */
 export function equalRevision(a: ControllerRevision | undefined, b: ControllerRevision | undefined): boolean {
   if (!a || !b) return a === b;
-  const ha = a.metadata?.labels?.[CONTROLLER_REVISION_HASH_LABEL];
-  const hb = b.metadata?.labels?.[CONTROLLER_REVISION_HASH_LABEL];
+  const ha = numericHash(a.metadata?.labels?.[CONTROLLER_REVISION_HASH_LABEL]);
+  const hb = numericHash(b.metadata?.labels?.[CONTROLLER_REVISION_HASH_LABEL]);
   if (ha !== undefined && hb !== undefined && ha !== hb) return false;
   return revisionDataEqual(a.data, b.data);
 }

@@ -27,8 +27,8 @@ export interface SimOptions {
   autoReady?: (pod: Pod) => boolean;
   /** Node for a pending pod that is not pinned to one (default: first Ready node, round-robin). */
   place?: (pod: Pod, nodes: Node[]) => string | undefined;
-  /** Finish graceful deletions at once (default true). */
-  autoTerminate?: boolean;
+  /** Finish graceful deletions at once (default: every pod); held pods wait for `terminate`. */
+  autoTerminate?: (pod: Pod) => boolean;
 }
 
 export interface ClusterSim {
@@ -41,6 +41,8 @@ export interface ClusterSim {
   setReady(namespace: string, name: string, ready: boolean): Promise<void>;
   /** Ends the pod with the given phase (its containers exited). */
   finish(namespace: string, name: string, phase: 'Succeeded' | 'Failed'): Promise<void>;
+  /** Finishes the graceful deletion of a pod the simulator was told to hold. */
+  terminate(namespace: string, name: string): Promise<void>;
   /** Pods of `namespace` as the simulator's cache sees them. */
   podsIn(namespace: string): Pod[];
   stop(): Promise<void>;
@@ -75,7 +77,14 @@ export async function startClusterSim(controllers: Controller[], opts: SimOption
       return ns[rr++ % ns.length]!.metadata!.name!;
     });
   const autoReady = opts.autoReady ?? (() => true);
-  const autoTerminate = opts.autoTerminate ?? true;
+  const autoTerminate = opts.autoTerminate ?? (() => true);
+  const terminate = async (namespace: string, name: string, uid?: string): Promise<void> => {
+    try {
+      await simClient.pods(namespace).delete(name, { gracePeriodSeconds: 0, ...(uid ? { preconditions: { uid } } : {}) });
+    } catch (err) {
+      if (!isNotFound(err) && !isConflict(err)) throw err;
+    }
+  };
 
   const setStatus = async (namespace: string, name: string, mutate: (p: Pod) => Pod['status']): Promise<void> => {
     for (let attempt = 0; attempt < 10; attempt++) {
@@ -113,13 +122,7 @@ export async function startClusterSim(controllers: Controller[], opts: SimOption
     if (!pod) return;
     const { namespace, name } = splitKey(key);
     if (pod.metadata?.deletionTimestamp) {
-      if (autoTerminate && pod.spec?.nodeName) {
-        try {
-          await simClient.pods(namespace).delete(name, { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid! } });
-        } catch (err) {
-          if (!isNotFound(err) && !isConflict(err)) throw err;
-        }
-      }
+      if (pod.spec?.nodeName && autoTerminate(pod)) await terminate(namespace, name, pod.metadata.uid!);
       return;
     }
     if (!pod.spec?.nodeName) {
@@ -171,6 +174,7 @@ export async function startClusterSim(controllers: Controller[], opts: SimOption
         conditions: [condition('Ready', 'False', new Date().toISOString())],
         containerStatuses: (p.spec?.containers ?? []).map((c) => ({ name: c.name, image: c.image ?? '', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: phase === 'Succeeded' ? 0 : 1, reason: phase === 'Succeeded' ? 'Completed' : 'Error' } } })),
       })),
+    terminate: (namespace, name) => terminate(namespace, name),
     podsIn: (namespace) => pods.store.listByNamespace(namespace),
     async stop() {
       ac.abort();
