@@ -14,6 +14,7 @@ import { validateFields, type FieldValidation } from '../../api/schema/strict.js
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, serverSideApply, rootTypeForKind, MAIN_RESOURCE_RESET_PATHS, STATUS_SUBRESOURCE_RESET_PATHS } from '../../api/patch/index.js';
 import type { Registry } from '../registry/registry.js';
 import type { DecodedPatch } from './body.js';
+import type { Conversion } from '../conversion.js';
 
 export interface PatchOptions {
   dryRun: boolean;
@@ -22,6 +23,8 @@ export interface PatchOptions {
   fieldValidation: FieldValidation;
   subresource: '' | 'status';
   warnings: string[];
+  /** When the resource is stored in another shape (events.k8s.io Events), patch the served shape. */
+  conversion?: Conversion;
 }
 
 /** Applies a non-apply patch to an object (used for objects and for Scale views). */
@@ -47,6 +50,10 @@ export async function patchObject(
   opts: PatchOptions,
 ): Promise<{ obj: StoredObject; created: boolean }> {
   const gvk = { group: info.group, version: info.version, kind: info.kind };
+  const conv = opts.conversion;
+  const storage = conv?.storage ?? info;
+  const toServed = (o: StoredObject) => (conv ? (conv.fromStorage(o) as StoredObject) : o);
+  const toStored = (o: KubeObject) => (conv ? conv.toStorage(o) : o);
   const writeOpts = { dryRun: opts.dryRun, fieldManager: opts.fieldManager, subresource: opts.subresource };
   const checkPatched = (obj: KubeObject) => {
     const { warnings } = validateFields(gvk, obj, opts.fieldValidation);
@@ -70,12 +77,12 @@ export async function patchObject(
     };
     let created = false;
     const obj = await reg.guaranteedUpdate(
-      info,
+      storage,
       namespace,
       name,
       (cur) => {
-        const r = serverSideApply({ ...ssaOpts, live: cur, now: new Date(reg.now()) });
-        return unpinned(r.object, cur);
+        const r = serverSideApply({ ...ssaOpts, live: toServed(cur), now: new Date(reg.now()) });
+        return unpinned(toStored(r.object), cur);
       },
       {
         ...writeOpts,
@@ -87,7 +94,7 @@ export async function patchObject(
                 const r = serverSideApply({ ...ssaOpts, live: undefined, now: new Date(reg.now()) });
                 const fresh = r.object;
                 fresh.metadata = { ...(fresh.metadata ?? {}), name };
-                return reg.create(info, namespace, fresh, { ...writeOpts, operation: 'Apply' });
+                return reg.create(storage, namespace, toStored(fresh), { ...writeOpts, operation: 'Apply' });
               }
             : undefined,
       },
@@ -96,13 +103,13 @@ export async function patchObject(
   }
 
   const obj = await reg.guaranteedUpdate(
-    info,
+    storage,
     namespace,
     name,
     (cur) => {
-      const patched = applyPatchToObject(cur, patch, gvk);
+      const patched = applyPatchToObject(toServed(cur), patch, gvk);
       checkPatched(patched);
-      return unpinned(patched, cur);
+      return unpinned(toStored(patched), cur);
     },
     writeOpts,
   );

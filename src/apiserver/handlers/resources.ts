@@ -23,6 +23,7 @@ import { decodeObjectBody, decodeOptionalJson, decodePatchBody, type ProtobufDec
 import { jsonResponse, listBody, objectJson, streamResponse, successStatus } from './respond.js';
 import { patchObject } from './patch-object.js';
 import type { SubresourceHandlers } from './subresources.js';
+import { conversionFor, type Conversion } from '../conversion.js';
 
 export interface ResourceHandlerDeps {
   registry: Registry;
@@ -38,7 +39,11 @@ const MAX_FIELD_MANAGER = 128;
 interface Ctx {
   req: ApiRequest;
   ri: ResourceRequest;
+  /** The resource as served (what the client asked for). */
   info: ResourceInfo;
+  /** The resource as stored (differs when a conversion applies, e.g. events.k8s.io Events). */
+  storage: ResourceInfo;
+  conv: Conversion | undefined;
   deps: ResourceHandlerDeps;
   warnings: string[];
 }
@@ -51,7 +56,8 @@ export async function handleResource(deps: ResourceHandlerDeps, req: ApiRequest,
     throw notFoundPath();
   }
   if (!info.namespaced && ri.namespace !== '') throw notFoundPath();
-  const ctx: Ctx = { req, ri, info, deps, warnings: [] };
+  const conv = conversionFor(info);
+  const ctx: Ctx = { req, ri, info, storage: conv?.storage ?? info, conv, deps, warnings: [] };
   if (ri.subresource) return deps.subresources.handle(ctx.req, ri, info);
   if (!info.verbs.includes(ri.verb)) throw methodNotAllowed(req.method, info.resource);
   let res: ApiResponse;
@@ -92,6 +98,11 @@ export function withWarnings(res: ApiResponse, warnings: string[]): ApiResponse 
   return res;
 }
 
+/** The object as served to the client. */
+function served(ctx: Ctx, obj: StoredObject): StoredObject {
+  return ctx.conv ? (ctx.conv.fromStorage(obj) as StoredObject) : obj;
+}
+
 function output(ctx: Ctx): OutputFormat {
   return negotiateOutput(ctx.req.headers.accept, true);
 }
@@ -109,10 +120,10 @@ function tableResponse(ctx: Ctx, objects: KubeObject[], listMeta: { resourceVers
 }
 
 function getOne(ctx: Ctx): ApiResponse {
-  const entry = ctx.deps.registry.get(ctx.info, ctx.ri.namespace, ctx.ri.name);
+  const entry = ctx.deps.registry.get(ctx.storage, ctx.ri.namespace, ctx.ri.name);
   const fmt = output(ctx);
-  if (fmt.kind === 'table') return tableResponse(ctx, [entry.obj], { resourceVersion: entry.obj.metadata.resourceVersion });
-  return jsonResponse(200, objectJson(entry));
+  if (fmt.kind === 'table') return tableResponse(ctx, [served(ctx, entry.obj)], { resourceVersion: entry.obj.metadata.resourceVersion });
+  return jsonResponse(200, ctx.conv ? JSON.stringify(served(ctx, entry.obj)) : objectJson(entry));
 }
 
 function intParam(q: URLSearchParams, name: string): number | undefined {
@@ -132,11 +143,11 @@ function boolParam(q: URLSearchParams, name: string): boolean | undefined {
 
 async function list(ctx: Ctx): Promise<ApiResponse> {
   const q = ctx.req.query;
-  const filter = buildFilter(ctx.info, q.get('labelSelector'), q.get('fieldSelector'));
+  const filter = servedFilter(ctx, buildFilter(ctx.info, q.get('labelSelector'), q.get('fieldSelector')));
   const limit = intParam(q, 'limit');
   if (limit !== undefined && limit < 0) throw badRequest('limit: must be a non-negative integer');
   const fmt = output(ctx);
-  const result = await listObjects(ctx.deps.registry, ctx.info, {
+  const result = await listObjects(ctx.deps.registry, ctx.storage, {
     namespace: ctx.ri.namespace,
     filter: filter.matches,
     filtered: filter.selective,
@@ -148,13 +159,23 @@ async function list(ctx: Ctx): Promise<ApiResponse> {
   const meta: { resourceVersion: string; continue?: string; remainingItemCount?: number } = { resourceVersion: String(result.resourceVersion) };
   if (result.continueToken) meta.continue = result.continueToken;
   if (result.remainingItemCount !== undefined) meta.remainingItemCount = result.remainingItemCount;
-  if (fmt.kind === 'table') return tableResponse(ctx, result.items.map((e) => e.obj), meta);
+  if (fmt.kind === 'table') return tableResponse(ctx, result.items.map((e) => served(ctx, e.obj)), meta);
+  if (ctx.conv) {
+    return jsonResponse(200, { kind: ctx.info.listKind, apiVersion: groupVersion(ctx.info), metadata: meta, items: result.items.map((e) => served(ctx, e.obj)) });
+  }
   return jsonResponse(200, listBody(groupVersion(ctx.info), ctx.info.listKind, meta, result.items));
+}
+
+/** Selectors are evaluated on the served shape (events.k8s.io selects on `regarding.*`). */
+function servedFilter(ctx: Ctx, f: ReturnType<typeof buildFilter>): ReturnType<typeof buildFilter> {
+  if (!ctx.conv || !f.selective) return f;
+  const conv = ctx.conv;
+  return { ...f, matches: (obj) => f.matches(conv.fromStorage(obj) as StoredObject) };
 }
 
 function watch(ctx: Ctx): ApiResponse {
   const q = ctx.req.query;
-  const filter = buildFilter(ctx.info, q.get('labelSelector'), q.get('fieldSelector'));
+  const filter = servedFilter(ctx, buildFilter(ctx.info, q.get('labelSelector'), q.get('fieldSelector')));
   const fmt = output(ctx);
   const timeoutSeconds = intParam(q, 'timeoutSeconds');
   const sendInitialEvents = boolParam(q, 'sendInitialEvents');
@@ -168,7 +189,7 @@ function watch(ctx: Ctx): ApiResponse {
   }
   const release = ctx.deps.admitWatch();
   const items = watchCache(ctx.deps.registry.cache, {
-    resource: storageResource(ctx.info),
+    resource: storageResource(ctx.storage),
     namespace: ctx.ri.namespace,
     filter: filter.matches,
     resourceVersion: q.get('resourceVersion') ?? undefined,
@@ -189,8 +210,13 @@ async function* encodeWatch(ctx: Ctx, fmt: OutputFormat, items: AsyncGenerator<S
       let line: string;
       if (item.kind === 'event') {
         const d = item.delivery;
-        if (fmt.kind === 'table') {
-          const obj = d.rev === d.entry.rev ? d.entry.obj : { ...d.entry.obj, metadata: { ...d.entry.obj.metadata, resourceVersion: String(d.rev) } };
+        if (fmt.kind === 'table' || ctx.conv) {
+          const raw = d.rev === d.entry.rev ? d.entry.obj : { ...d.entry.obj, metadata: { ...d.entry.obj.metadata, resourceVersion: String(d.rev) } };
+          const obj = served(ctx, raw);
+          if (fmt.kind !== 'table') {
+            yield `{"type":"${d.type}","object":${JSON.stringify(obj)}}\n`;
+            continue;
+          }
           const table = buildTable(ctx.info, [obj], {
             now: new Date(ctx.deps.registry.now()),
             includeObject: policy,
@@ -259,21 +285,21 @@ function checkFields(ctx: Ctx, obj: KubeObject): void {
 async function create(ctx: Ctx): Promise<ApiResponse> {
   const body = decodeObjectBody(ctx.req, ctx.deps.protobuf);
   checkFields(ctx, body);
-  const obj = await ctx.deps.registry.create(ctx.info, ctx.ri.namespace, body, {
+  const obj = await ctx.deps.registry.create(ctx.storage, ctx.ri.namespace, ctx.conv ? ctx.conv.toStorage(body) : body, {
     dryRun: dryRunOf(ctx.req.query),
     fieldManager: fieldManagerOf(ctx, false),
   });
-  return jsonResponse(201, obj);
+  return jsonResponse(201, served(ctx, obj));
 }
 
 async function update(ctx: Ctx): Promise<ApiResponse> {
   const body = decodeObjectBody(ctx.req, ctx.deps.protobuf);
   checkFields(ctx, body);
-  const { obj, created } = await ctx.deps.registry.update(ctx.info, ctx.ri.namespace, ctx.ri.name, body, {
+  const { obj, created } = await ctx.deps.registry.update(ctx.storage, ctx.ri.namespace, ctx.ri.name, ctx.conv ? ctx.conv.toStorage(body) : body, {
     dryRun: dryRunOf(ctx.req.query),
     fieldManager: fieldManagerOf(ctx, false),
   });
-  return jsonResponse(created ? 201 : 200, obj);
+  return jsonResponse(created ? 201 : 200, served(ctx, obj));
 }
 
 async function patch(ctx: Ctx): Promise<ApiResponse> {
@@ -282,6 +308,7 @@ async function patch(ctx: Ctx): Promise<ApiResponse> {
   const force = boolParam(q, 'force');
   if (force !== undefined && decoded.type !== 'apply') throw badRequest('force: Forbidden: may not be specified for non-apply patch');
   const result = await patchObject(ctx.deps.registry, ctx.info, ctx.ri.namespace, ctx.ri.name, decoded, {
+    ...(ctx.conv ? { conversion: ctx.conv } : {}),
     dryRun: dryRunOf(q),
     fieldManager: fieldManagerOf(ctx, decoded.type === 'apply'),
     force: force ?? false,
@@ -289,7 +316,7 @@ async function patch(ctx: Ctx): Promise<ApiResponse> {
     subresource: '',
     warnings: ctx.warnings,
   });
-  return jsonResponse(result.created ? 201 : 200, result.obj);
+  return jsonResponse(result.created ? 201 : 200, served(ctx, result.obj));
 }
 
 /** DeleteOptions from the body (kubectl) or the query (curl-style clients). */
@@ -314,8 +341,8 @@ export function deleteOptionsOf(req: ApiRequest): DeleteOptions {
 
 async function remove(ctx: Ctx): Promise<ApiResponse> {
   const opts = deleteOptionsOf(ctx.req);
-  const { obj, deleted } = await deleteObject(ctx.deps.registry, ctx.info, ctx.ri.namespace, ctx.ri.name, opts);
-  return deletedResponse(ctx.info, obj, deleted);
+  const { obj, deleted } = await deleteObject(ctx.deps.registry, ctx.storage, ctx.ri.namespace, ctx.ri.name, opts);
+  return deletedResponse(ctx.info, served(ctx, obj), deleted);
 }
 
 /** Kinds whose DELETE returns the object rather than a Status (Kubernetes' ReturnDeletedObject). */
@@ -331,16 +358,16 @@ function deletedResponse(info: ResourceInfo, obj: StoredObject, deleted: boolean
 
 async function removeCollection(ctx: Ctx): Promise<ApiResponse> {
   const q = ctx.req.query;
-  const filter = buildFilter(ctx.info, q.get('labelSelector'), q.get('fieldSelector'));
+  const filter = servedFilter(ctx, buildFilter(ctx.info, q.get('labelSelector'), q.get('fieldSelector')));
   const opts = deleteOptionsOf(ctx.req);
   const reg = ctx.deps.registry;
-  const listed = await listObjects(reg, ctx.info, { namespace: ctx.ri.namespace, filter: filter.matches, filtered: filter.selective });
+  const listed = await listObjects(reg, ctx.storage, { namespace: ctx.ri.namespace, filter: filter.matches, filtered: filter.selective });
   const deleted: StoredObject[] = [];
   // Sequential on purpose: bounded work per request, no unbounded Promise.all over a list.
   for (const e of listed.items) {
     try {
-      const r = await deleteObject(reg, ctx.info, e.namespace, e.obj.metadata.name, opts);
-      deleted.push(r.obj);
+      const r = await deleteObject(reg, ctx.storage, e.namespace, e.obj.metadata.name, opts);
+      deleted.push(served(ctx, r.obj));
     } catch (err) {
       if (err instanceof StatusError && err.code === 404) continue;
       throw err;
