@@ -3,8 +3,9 @@
  * scheduler and local node agents join as they land. First start creates credentials and writes
  * the admin kubeconfig (atomically, once the server is serving).
  */
-import { mkdir } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { mkdir, readFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { openSqliteStore } from '../storage/sqlite/sqlite-store.js';
 import { startApiServer } from '../apiserver/api-server.js';
@@ -92,6 +93,7 @@ export async function runServer(flags: ServerFlags, log?: Logger): Promise<Runni
     flags.runControllers === false
       ? Promise.resolve()
       : new ControllerManager({
+          identity: await componentIdentity(dataDir, 'controller-manager'),
           client: systemClient('kube-controller-manager'),
           controllers: allControllers({ ...DEFAULT_CONTROLLER_FLAGS, clusterCA: credentials.ca.certPem, ...(flags.controllers ?? {}) }),
           logger: componentLog,
@@ -132,4 +134,24 @@ export async function runServer(flags: ServerFlags, log?: Logger): Promise<Runni
       return stopping;
     },
   };
+}
+
+/**
+ * A leader-election identity that is stable for a data dir: a server restarted after a crash
+ * finds its own name on the Lease and takes it back at once, instead of waiting out the lease as
+ * a stranger would. Distinct data dirs (several servers on one etcd) get distinct identities.
+ */
+export async function componentIdentity(dataDir: string, component: string): Promise<string> {
+  const path = join(dataDir, 'identity');
+  let id: string;
+  try {
+    id = (await readFile(path, 'utf8')).trim();
+  } catch {
+    id = '';
+  }
+  if (!/^[0-9a-f-]{36}$/.test(id)) {
+    id = randomUUID();
+    await writeFileAtomic(path, id + '\n');
+  }
+  return `${hostname()}_${id}_${component}`;
 }
