@@ -125,6 +125,15 @@ describe('namespace controller', () => {
     await waitFor(async () => gone(() => client.namespaces().get('held')), 10_000, 'namespace removed');
   });
 
+  test('a namespace deleted in the foreground goes once emptied and its metadata finalizer is released', async () => {
+    await client.namespaces().create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'fg' } });
+    await client.configMaps('fg').create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } });
+    await client.namespaces().delete('fg', { propagationPolicy: 'Foreground' });
+    const marked = await client.namespaces().get('fg');
+    assert.deepEqual(marked.metadata?.finalizers, ['foregroundDeletion']);
+    await waitFor(async () => gone(() => client.namespaces().get('fg')), 10_000, 'namespace removed');
+  });
+
   test('finalize: an update of everything but status, with resourceVersion preconditions', async () => {
     const ns = await client.namespaces().create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'fin' } });
     const stale = { ...ns, metadata: { ...ns.metadata, resourceVersion: '1' } };
