@@ -87,6 +87,8 @@ class PodState {
   volumeFailures = 0;
   lastVolumeSync = 0;
   lastPod: Pod | undefined;
+  /** The DELETE confirming a graceful deletion succeeded: wait for the informer to drop the pod. */
+  deleteConfirmed = false;
 }
 
 function fieldPath(pod: Pod, name: string): string {
@@ -131,9 +133,11 @@ export class PodSyncer {
     st.lastPod = pod;
     this.d.prober.updatePod(pod);
     if (pod.metadata?.deletionTimestamp) {
+      if (st.deleteConfirmed) return {};
       await this.killPod(pod, uid, this.graceFor(pod), true);
       await this.writeStatus(pod, st, true);
       await this.d.deletePod(pod);
+      st.deleteConfirmed = true;
       return {};
     }
     const phase = pod.status?.phase;

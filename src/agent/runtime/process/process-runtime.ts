@@ -238,8 +238,8 @@ export class ProcessRuntime implements ContainerRuntime {
       entry.shim = undefined;
       void this.collectExit(entry);
     });
-    child.unref();
-    return new Promise<ShimHello>((resolve, reject) => {
+    // Until the shim said hello the agent waits on it; afterwards it must not keep the agent alive.
+    const hello = new Promise<ShimHello>((resolve, reject) => {
       const pipe = child.stdio[3] as NodeJS.ReadableStream & { unref?: () => void };
       let text = '';
       const timer = setTimeout(() => reject(new Error(`the container shim did not start within ${SHIM_START_TIMEOUT_MS} ms`)), SHIM_START_TIMEOUT_MS);
@@ -260,7 +260,10 @@ export class ProcessRuntime implements ContainerRuntime {
         if (!text.includes('\n')) reject(new Error('the container shim exited before starting the container (see shim.log)'));
       });
       pipe.on('error', () => undefined);
-      pipe.unref?.();
+    });
+    return hello.finally(() => {
+      child.unref();
+      (child.stdio[3] as { unref?: () => void } | null)?.unref?.();
     });
   }
 
