@@ -10,6 +10,9 @@ import { RootCACertPublisher } from './rootcacert/root-ca-cert-publisher.js';
 import { DaemonSetController } from './daemonset/daemonset-controller.js';
 import { StatefulSetController } from './statefulset/statefulset-controller.js';
 import { ReplicaSetController } from './replicaset/replicaset-controller.js';
+import { JobController } from './job/job-controller.js';
+import { CronJobController } from './cronjob/cronjob-controller.js';
+import { TTLAfterFinishedController } from './ttlafterfinished/ttl-after-finished-controller.js';
 
 export interface ControllerFlags {
   /** --node-monitor-grace-period (Kubernetes default 50 s since 1.32). */
@@ -39,6 +42,9 @@ export function allControllers(flags: ControllerFlags = DEFAULT_CONTROLLER_FLAGS
     new DaemonSetController(),
     new StatefulSetController(),
     new ReplicaSetController(),
+    new JobController(),
+    new CronJobController(),
+    new TTLAfterFinishedController(),
     ...(flags.clusterCA ? [new RootCACertPublisher(flags.clusterCA)] : []),
   ];
   return controllers;
