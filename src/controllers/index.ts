@@ -10,6 +10,7 @@ import { RootCACertPublisher } from './rootcacert/root-ca-cert-publisher.js';
 import { DaemonSetController } from './daemonset/daemonset-controller.js';
 import { StatefulSetController } from './statefulset/statefulset-controller.js';
 import { ReplicaSetController } from './replicaset/replicaset-controller.js';
+import { DeploymentController } from './deployment/deployment-controller.js';
 import { JobController } from './job/job-controller.js';
 import { CronJobController } from './cronjob/cronjob-controller.js';
 import { TTLAfterFinishedController } from './ttlafterfinished/ttl-after-finished-controller.js';
@@ -42,6 +43,7 @@ export function allControllers(flags: ControllerFlags = DEFAULT_CONTROLLER_FLAGS
     new DaemonSetController(),
     new StatefulSetController(),
     new ReplicaSetController(),
+    new DeploymentController(),
     new JobController(),
     new CronJobController(),
     new TTLAfterFinishedController(),
