@@ -9,6 +9,7 @@ import { GarbageCollector } from './garbagecollector/garbage-collector.js';
 import { RootCACertPublisher } from './rootcacert/root-ca-cert-publisher.js';
 import { DaemonSetController } from './daemonset/daemonset-controller.js';
 import { StatefulSetController } from './statefulset/statefulset-controller.js';
+import { PersistentVolumeController } from './volume/persistent-volume-controller.js';
 import { ReplicaSetController } from './replicaset/replicaset-controller.js';
 import { DeploymentController } from './deployment/deployment-controller.js';
 import { JobController } from './job/job-controller.js';
@@ -42,6 +43,7 @@ export function allControllers(flags: ControllerFlags = DEFAULT_CONTROLLER_FLAGS
     new GarbageCollector(),
     new DaemonSetController(),
     new StatefulSetController(),
+    new PersistentVolumeController(),
     new ReplicaSetController(),
     new DeploymentController(),
     new JobController(),

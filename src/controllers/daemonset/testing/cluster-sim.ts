@@ -26,7 +26,7 @@ export interface SimOptions {
   /** Whether a bound pod is reported Running and Ready (default: always). */
   autoReady?: (pod: Pod) => boolean;
   /** Node for a pending pod that is not pinned to one (default: first Ready node, round-robin). */
-  place?: (pod: Pod, nodes: Node[]) => string | undefined;
+  place?: (pod: Pod, nodes: Node[]) => string | undefined | Promise<string | undefined>;
   /** Finish graceful deletions at once (default: every pod); held pods wait for `terminate`. */
   autoTerminate?: (pod: Pod) => boolean;
 }
@@ -127,7 +127,7 @@ export async function startClusterSim(controllers: Controller[], opts: SimOption
     }
     if (!pod.spec?.nodeName) {
       const ready = nodes.store.list().filter((n) => !n.spec?.unschedulable);
-      const target = targetNodeName(pod) ?? place(pod, ready);
+      const target = targetNodeName(pod) ?? (await place(pod, ready));
       if (!target || !nodes.store.get(target)) return;
       try {
         await simClient.pods(namespace).bind(name, target);
