@@ -15,6 +15,9 @@ import { DeploymentController } from './deployment/deployment-controller.js';
 import { JobController } from './job/job-controller.js';
 import { CronJobController } from './cronjob/cronjob-controller.js';
 import { TTLAfterFinishedController } from './ttlafterfinished/ttl-after-finished-controller.js';
+import { NodeLifecycleController } from './nodelifecycle/node-lifecycle-controller.js';
+import { TaintEvictionController } from './tainteviction/taint-eviction-controller.js';
+import { PodGCController } from './podgc/pod-gc-controller.js';
 
 export interface ControllerFlags {
   /** --node-monitor-grace-period (Kubernetes default 50 s since 1.32). */
@@ -22,6 +25,14 @@ export interface ControllerFlags {
   /** --default-not-ready-toleration-seconds / --default-unreachable-toleration-seconds. */
   defaultNotReadyTolerationSeconds: number;
   defaultUnreachableTolerationSeconds: number;
+  /** --node-startup-grace-period (60 s) and --node-monitor-period (5 s). */
+  nodeStartupGracePeriodMs?: number;
+  nodeMonitorPeriodMs?: number;
+  /** --node-eviction-rate (0.1 node/s). */
+  nodeEvictionRate?: number;
+  /** Pod GC: quarantine of a deleted node's pods (40 s) and --terminated-pod-gc-threshold (12,500). */
+  podGCQuarantineMs?: number;
+  terminatedPodGCThreshold?: number;
   /** Node CIDR allocation (--cluster-cidr), when the networking work provides it. */
   clusterCidr?: string;
   /** The cluster CA certificate (PEM) published as ConfigMap kube-root-ca.crt in every namespace. */
@@ -41,6 +52,17 @@ export function allControllers(flags: ControllerFlags = DEFAULT_CONTROLLER_FLAGS
     new NamespaceController(),
     new ServiceAccountController(),
     new GarbageCollector(),
+    new NodeLifecycleController({
+      nodeMonitorGracePeriodMs: flags.nodeMonitorGracePeriodMs,
+      ...(flags.nodeStartupGracePeriodMs !== undefined ? { nodeStartupGracePeriodMs: flags.nodeStartupGracePeriodMs } : {}),
+      ...(flags.nodeMonitorPeriodMs !== undefined ? { nodeMonitorPeriodMs: flags.nodeMonitorPeriodMs } : {}),
+      ...(flags.nodeEvictionRate !== undefined ? { evictionLimiterQPS: flags.nodeEvictionRate } : {}),
+    }),
+    new TaintEvictionController(),
+    new PodGCController({
+      ...(flags.podGCQuarantineMs !== undefined ? { quarantineMs: flags.podGCQuarantineMs } : {}),
+      ...(flags.terminatedPodGCThreshold !== undefined ? { terminatedPodThreshold: flags.terminatedPodGCThreshold } : {}),
+    }),
     new DaemonSetController(),
     new StatefulSetController(),
     new PersistentVolumeController(),
