@@ -7,7 +7,17 @@
  */
 import type { DaemonSet } from 'kubernetes-types/apps/v1.js';
 import type { Affinity, Node, Pod, PodSpec, PodTemplateSpec, Toleration } from 'kubernetes-types/core/v1.js';
-import { findUntoleratedTaint, NODE_NAME_FIELD, podMatchesNodeAffinity, sameToleration } from './scheduling-predicates.js';
+import { compileRequiredNodeAffinity, NODE_FIELD_NAME } from '../../api/node-affinity.js';
+import {
+  findUntoleratedTaint,
+  TAINT_NODE_DISK_PRESSURE,
+  TAINT_NODE_MEMORY_PRESSURE,
+  TAINT_NODE_NETWORK_UNAVAILABLE,
+  TAINT_NODE_NOT_READY,
+  TAINT_NODE_PID_PRESSURE,
+  TAINT_NODE_UNREACHABLE,
+  TAINT_NODE_UNSCHEDULABLE,
+} from '../../api/taints.js';
 
 /** Pod label with the hash of the DaemonSet revision it was made from (DefaultDaemonSetUniqueLabelKey). */
 export const DAEMONSET_REVISION_HASH_LABEL = 'controller-revision-hash';
@@ -16,14 +26,13 @@ export const POD_TEMPLATE_GENERATION_LABEL = 'pod-template-generation';
 /** Where apps/v1 keeps the DaemonSet template generation. */
 export const TEMPLATE_GENERATION_ANNOTATION = 'deprecated.daemonset.template.generation';
 
-/** Taint keys the node lifecycle controller and node agents set (well-known taints). */
-export const TAINT_NODE_NOT_READY = 'node.kubernetes.io/not-ready';
-export const TAINT_NODE_UNREACHABLE = 'node.kubernetes.io/unreachable';
-export const TAINT_NODE_DISK_PRESSURE = 'node.kubernetes.io/disk-pressure';
-export const TAINT_NODE_MEMORY_PRESSURE = 'node.kubernetes.io/memory-pressure';
-export const TAINT_NODE_PID_PRESSURE = 'node.kubernetes.io/pid-pressure';
-export const TAINT_NODE_UNSCHEDULABLE = 'node.kubernetes.io/unschedulable';
-export const TAINT_NODE_NETWORK_UNAVAILABLE = 'node.kubernetes.io/network-unavailable';
+/**
+ * Toleration.MatchToleration: the same toleration identity (key, operator, value, effect) —
+ * AddOrUpdateTolerationInPodSpec replaces such a toleration rather than adding a second one.
+ */
+export function sameToleration(a: Toleration, b: Toleration): boolean {
+  return (a.key ?? '') === (b.key ?? '') && (a.effect ?? '') === (b.effect ?? '') && (a.operator ?? '') === (b.operator ?? '') && (a.value ?? '') === (b.value ?? '');
+}
 
 /**
  * The tolerations every daemon pod gets (util.AddOrUpdateDaemonPodTolerations), with no
@@ -86,7 +95,7 @@ export function daemonPodTemplate(template: PodTemplateSpec, generation: number 
  * The replaced terms were already checked by the controller against the node.
  */
 export function pinToNode(affinity: Affinity | undefined, nodeName: string): Affinity {
-  const term = { matchFields: [{ key: NODE_NAME_FIELD, operator: 'In', values: [nodeName] }] };
+  const term = { matchFields: [{ key: NODE_FIELD_NAME, operator: 'In', values: [nodeName] }] };
   const a: Affinity = structuredClone(affinity ?? {});
   a.nodeAffinity = { ...(a.nodeAffinity ?? {}), requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [term] } };
   return a;
@@ -101,7 +110,7 @@ export function targetNodeName(pod: Pod): string | undefined {
   const terms = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? [];
   for (const term of terms) {
     for (const f of term.matchFields ?? []) {
-      if (f.key === NODE_NAME_FIELD && f.operator === 'In') return f.values?.length === 1 ? f.values[0] : undefined;
+      if (f.key === NODE_FIELD_NAME && f.operator === 'In') return f.values?.length === 1 ? f.values[0] : undefined;
     }
   }
   return undefined;
@@ -156,11 +165,11 @@ export function daemonNodeFitter(ds: DaemonSet): (node: Node) => NodeFit {
   const wantNode = template?.spec?.nodeName;
   const spec: PodSpec = { ...(template?.spec ?? { containers: [] }), tolerations: [...(template?.spec?.tolerations ?? [])] };
   addDaemonTolerations(spec);
-  const pod: Pod = { metadata: { labels: template?.metadata?.labels ?? {} }, spec };
+  const affinity = compileRequiredNodeAffinity(spec);
   const tolerations = spec.tolerations;
   return (node) => {
     if (wantNode && wantNode !== node.metadata?.name) return { shouldRun: false, shouldContinueRunning: false };
-    if (!podMatchesNodeAffinity(pod, node)) return { shouldRun: false, shouldContinueRunning: false };
+    if (affinity && !affinity(node.metadata?.labels, node.metadata?.name ?? '')) return { shouldRun: false, shouldContinueRunning: false };
     const taints = node.spec?.taints;
     if (!taints || taints.length === 0) return { shouldRun: true, shouldContinueRunning: true };
     const blocking = findUntoleratedTaint(taints, tolerations, (t) => t.effect === 'NoExecute' || t.effect === 'NoSchedule');
