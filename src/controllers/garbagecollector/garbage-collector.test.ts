@@ -186,6 +186,17 @@ describe('garbage collector', () => {
     await cms.get('reborn');
   });
 
+  test('a reference to a kind the server does not serve keeps the dependent (retried quietly)', async () => {
+    const cms = client.configMaps('default');
+    await cms.create({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'widget-child', ownerReferences: [{ apiVersion: 'example.com/v1', kind: 'Widget', name: 'w', uid: 'widget-uid-1' }] },
+    });
+    await waitFor(() => running.synced.some((s) => s.uid === 'widget-uid-1' && s.outcome === 'requeue'), 10_000, 'unknown owner kind retried');
+    assert.equal((await cms.get('widget-child')).metadata?.deletionTimestamp, undefined);
+  });
+
   test('a Job deleted without a policy orphans its pods (legacy default)', async () => {
     const job = await client.jobs('default').create({
       apiVersion: 'batch/v1',

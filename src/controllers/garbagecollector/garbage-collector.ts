@@ -29,6 +29,7 @@ import type { ObjectLike } from '../../client/types.js';
 import { WorkQueue } from '../../client/work-queue.js';
 import { runWorkers, type SyncResult } from '../../client/workers.js';
 import type { EventRecorder } from '../../client/event-recorder.js';
+import { silentLogger, type Logger } from '../../client/log.js';
 import type { Controller, ControllerContext } from '../controller.js';
 import type { GraphNode, ObjectIdentity } from './graph.js';
 import { identityOfReference } from './graph.js';
@@ -37,6 +38,7 @@ import {
   deleteObject,
   getObject,
   NamespacedOwnerOfClusterScopedError,
+  RestMappingError,
   removeFinalizer,
   removeOwnerReferences,
   resolveKind,
@@ -48,7 +50,10 @@ import {
 export const DEFAULT_GC_WORKERS = 20;
 /** Dependents orphaned in parallel for one owner (bounded fan-out). */
 export const ORPHAN_PARALLELISM = 32;
-/** First re-check of a virtual owner that exists but no informer has delivered yet; doubles up to the cap. */
+/**
+ * First re-check of a virtual owner that exists but no informer has delivered yet (or of a
+ * reference to a kind not served); doubles up to the cap.
+ */
 export const VIRTUAL_RECHECK_BASE_MS = 50;
 export const VIRTUAL_RECHECK_MAX_MS = 5 * 60_000;
 /** The event source Kubernetes' collector reports as. */
@@ -108,7 +113,7 @@ export class GarbageCollector implements Controller {
     if (!(await ctx.informers.waitForCacheSync(signal))) return;
     logger.info('dependency graph built', { nodes: graph.size });
 
-    const collector = new Collector(ctx.client, graph, (uid) => attemptToDelete.add(uid));
+    const collector = new Collector(ctx.client, graph, (uid) => attemptToDelete.add(uid), logger);
     await Promise.all([
       runWorkers(attemptToDelete, this.workers, (uid) => collector.attemptToDelete(uid), signal, {
         logger,
@@ -140,6 +145,7 @@ export class Collector {
     private readonly client: Client,
     private readonly graph: GraphBuilder,
     private readonly enqueueAttemptToDelete: (uid: string) => void,
+    private readonly logger: Logger = silentLogger,
   ) {}
 
   /** attemptToDeleteWorker: the key is a UID; the graph's current node for it is processed. */
@@ -149,16 +155,29 @@ export class Collector {
       this.virtualRechecks.delete(uid);
       return;
     }
-    const outcome = await this.attemptToDeleteItem(node);
+    let outcome: Outcome;
+    try {
+      outcome = await this.attemptToDeleteItem(node);
+    } catch (err) {
+      if (!(err instanceof RestMappingError)) throw err;
+      // A reference to a kind this server does not serve (yet): Kubernetes keeps retrying, since
+      // it cannot tell a mistyped kind from one that will be served later. Quietly, with back-off.
+      this.logger.debug('cannot resolve a kind; will retry', { item: node.toString(), error: err.message });
+      return { requeueAfterMs: this.nextRecheck(uid) };
+    }
     if (outcome !== 'done' || node.observed || this.graph.node(uid) !== node) {
       this.virtualRechecks.delete(uid);
       return;
     }
     // The owner exists but no informer has shown it yet (a kind not watched, or an informer that
     // lags): look again later, or a virtual node created during a watch gap could stay forever.
+    return { requeueAfterMs: this.nextRecheck(uid) };
+  }
+
+  private nextRecheck(uid: string): number {
     const n = this.virtualRechecks.get(uid) ?? 0;
     this.virtualRechecks.set(uid, n + 1);
-    return { requeueAfterMs: Math.min(VIRTUAL_RECHECK_BASE_MS * 2 ** n, VIRTUAL_RECHECK_MAX_MS) };
+    return Math.min(VIRTUAL_RECHECK_BASE_MS * 2 ** n, VIRTUAL_RECHECK_MAX_MS);
   }
 
   /** attemptToDeleteItem: decides, from live reads, whether `item` goes, loses references, or stays. */
