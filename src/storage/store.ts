@@ -92,6 +92,14 @@ export interface Store {
    */
   watch(prefix: string, opts: WatchOptions): Promise<void>;
   /**
+   * Present on stores other processes write to as well (etcd, shared by several API servers):
+   * reads the current revision (linearizably) and resolves with it once this store's open
+   * watches have delivered every event up to it, so a cache fed by a watch then reflects every
+   * write acknowledged before the call, whoever made it (Kubernetes' consistent reads from the
+   * watch cache). Stores that notify watchers inside their own write path (SQLite) omit it.
+   */
+  syncWatches?(): Promise<number>;
+  /**
    * Forgets history at or below `revision` (the latest value of every live key is kept).
    * Compacting to a revision already compacted is a no-op; a revision newer than the current one
    * fails with FutureRevisionError.
