@@ -29,6 +29,12 @@ Server flags:
                            simulated (pods run nothing; for scale tests)
   --leave-pods-running     on SIGTERM/SIGINT, exit without stopping the local nodes' pods (re-adopted on restart)
   --log-level LEVEL        debug, info, warn or error (default info)
+  --node-monitor-grace-period DURATION
+                           how long a node may go without a heartbeat before it is NotReady (default 50s)
+  --default-not-ready-toleration-seconds N, --default-unreachable-toleration-seconds N
+                           how long pods tolerate a not-ready/unreachable node by default (default 300)
+  --terminated-pod-gc-threshold N
+                           terminated pods kept before the oldest are deleted (default 12500; 0 = never)
 `;
 
 function fail(msg: string): never {
@@ -42,6 +48,21 @@ function intFlag(v: string | undefined, name: string, def: number, min = 0, max 
   const n = Number(v);
   if (n < min || n > max) fail(`--${name} must be between ${min} and ${max}, got ${n}`);
   return n;
+}
+
+/** A Go-style duration (`50s`, `1m30s`, `500ms`, `2h`) in milliseconds. */
+function durationFlag(v: string | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  const parts = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$/.test(v) ? v.match(/\d+(?:\.\d+)?(?:ms|s|m|h)/g) : null;
+  if (!parts) fail(`--${name} must be a duration such as 40s, 1m30s or 500ms; got "${v}"`);
+  let ms = 0;
+  for (const p of parts) {
+    const [, num, unit] = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(p) as RegExpExecArray;
+    ms += Number(num) * (units[unit as string] as number);
+  }
+  if (ms <= 0) fail(`--${name} must be positive; got "${v}"`);
+  return Math.round(ms);
 }
 
 function runtimeFlag(v: string | undefined): 'process' | 'simulated' {
@@ -64,6 +85,10 @@ async function serverCommand(args: string[]): Promise<void> {
         runtime: { type: 'string' },
         'leave-pods-running': { type: 'boolean' },
         'log-level': { type: 'string' },
+        'node-monitor-grace-period': { type: 'string' },
+        'default-not-ready-toleration-seconds': { type: 'string' },
+        'default-unreachable-toleration-seconds': { type: 'string' },
+        'terminated-pod-gc-threshold': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -72,6 +97,13 @@ async function serverCommand(args: string[]): Promise<void> {
     fail((err as Error).message);
   }
   const v = parsed.values;
+  const gracePeriodMs = durationFlag(v['node-monitor-grace-period'], 'node-monitor-grace-period');
+  const controllers = {
+    ...(gracePeriodMs !== undefined ? { nodeMonitorGracePeriodMs: gracePeriodMs } : {}),
+    defaultNotReadyTolerationSeconds: intFlag(v['default-not-ready-toleration-seconds'], 'default-not-ready-toleration-seconds', 300),
+    defaultUnreachableTolerationSeconds: intFlag(v['default-unreachable-toleration-seconds'], 'default-unreachable-toleration-seconds', 300),
+    ...(v['terminated-pod-gc-threshold'] !== undefined ? { terminatedPodGCThreshold: intFlag(v['terminated-pod-gc-threshold'], 'terminated-pod-gc-threshold', 12_500) } : {}),
+  };
   if (v.help) {
     process.stdout.write(USAGE);
     return;
@@ -88,6 +120,7 @@ async function serverCommand(args: string[]): Promise<void> {
     leavePodsRunning: v['leave-pods-running'] ?? false,
     logLevel,
     advertiseNames: v['tls-san'] ?? [],
+    controllers,
   };
   let server;
   try {

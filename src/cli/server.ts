@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { openSqliteStore } from '../storage/sqlite/sqlite-store.js';
 import { startApiServer } from '../apiserver/api-server.js';
 import { loadOrCreateCredentials, writeFileAtomic } from '../apiserver/auth/credentials.js';
-import { strategyFor } from '../apiserver/strategy/index.js';
+import { createStrategyFor } from '../apiserver/strategy/index.js';
 import { managedFieldsHook } from '../apiserver/managed-fields.js';
 import { openapiServer } from '../apiserver/openapi-routes.js';
 import { decodeProtobufBody } from '../api/protobuf/index.js';
@@ -20,8 +20,15 @@ import { inProcessTransport } from '../client/in-process-transport.js';
 import { createLogger, type Logger, type LogLevel } from '../client/log.js';
 import { ControllerManager } from '../controllers/manager.js';
 import { allControllers, DEFAULT_CONTROLLER_FLAGS, type ControllerFlags } from '../controllers/index.js';
+import { runLeaderElectedScheduler } from '../scheduler/leader-elected-scheduler.js';
 import { SKIFF_VERSION } from './version.js';
 import { startLocalNodes, type RunningNodes, type RuntimeKind } from './agent.js';
+import { setStreamsMount } from './agent.js';
+import { PodStreamProxy } from '../apiserver/pod-streams/pod-stream-proxy.js';
+import { mountPodStreams } from '../agent/streams/mount.js';
+
+// Every agent this process starts (local nodes, `skiff agent`) serves logs/exec/attach/port-forward.
+setStreamsMount(mountPodStreams);
 
 export interface ServerFlags {
   dataDir: string;
@@ -33,6 +40,8 @@ export interface ServerFlags {
   controllers?: Partial<ControllerFlags>;
   /** Run the controller manager (default true). */
   runControllers?: boolean;
+  /** Run the scheduler (default true). */
+  runScheduler?: boolean;
   /** Runtime of the local node agents (default process). */
   runtime?: RuntimeKind;
   /** On shutdown, leave the local nodes' pods running (re-adopted on the next start). */
@@ -58,6 +67,9 @@ export async function runServer(flags: ServerFlags, log?: Logger): Promise<Runni
   await mkdir(join(dataDir, 'db'), { recursive: true, mode: 0o700 });
   const credentials = await loadOrCreateCredentials(dataDir, flags.bindAddress, flags.advertiseNames);
   const store = await openSqliteStore({ path: join(dataDir, 'db', 'state.db') });
+  const controllerFlags: ControllerFlags = { ...DEFAULT_CONTROLLER_FLAGS, clusterCA: credentials.ca.certPem, ...(flags.controllers ?? {}) };
+  // pods/log, exec, attach and portforward are served by reaching the pod's node agent.
+  const podStreams = new PodStreamProxy({ joinSecret: credentials.nodeSecret, log: (m) => logger.warn(m) });
   let api;
   try {
     api = await startApiServer({
@@ -66,12 +78,18 @@ export async function runServer(flags: ServerFlags, log?: Logger): Promise<Runni
       bindAddress: flags.bindAddress,
       port: flags.port,
       version: SKIFF_VERSION,
-      strategyFor,
+      // DefaultTolerationSeconds admission takes the --default-*-toleration-seconds flags.
+      strategyFor: createStrategyFor({
+        defaultNotReadyTolerationSeconds: controllerFlags.defaultNotReadyTolerationSeconds,
+        defaultUnreachableTolerationSeconds: controllerFlags.defaultUnreachableTolerationSeconds,
+      }),
       managedFields: managedFieldsHook,
       openapi: openapiServer(),
       protobuf: decodeProtobufBody,
+      podStreams,
       log: (m) => logger.warn(m),
     });
+    podStreams.useRegistry(api.registry);
   } catch (err) {
     await store.close();
     throw err;
@@ -95,9 +113,14 @@ export async function runServer(flags: ServerFlags, log?: Logger): Promise<Runni
       : new ControllerManager({
           identity: await componentIdentity(dataDir, 'controller-manager'),
           client: systemClient('kube-controller-manager'),
-          controllers: allControllers({ ...DEFAULT_CONTROLLER_FLAGS, clusterCA: credentials.ca.certPem, ...(flags.controllers ?? {}) }),
+          controllers: allControllers(controllerFlags),
           logger: componentLog,
         }).run(stopControllers.signal);
+  // The scheduler is its own component (kube-scheduler): own client identity, own leader lease.
+  const schedulerRun =
+    flags.runScheduler === false
+      ? Promise.resolve()
+      : runLeaderElectedScheduler({ identity: await componentIdentity(dataDir, 'scheduler'), client: systemClient('kube-scheduler'), logger: componentLog }, stopControllers.signal);
   // Local node agents authenticate as their node users, so the node authorizer applies to them.
   let nodes: RunningNodes | undefined;
   if (flags.nodes > 0) {
@@ -113,7 +136,7 @@ export async function runServer(flags: ServerFlags, log?: Logger): Promise<Runni
       });
     } catch (err) {
       stopControllers.abort();
-      await managerRun;
+      await Promise.all([managerRun, schedulerRun]);
       await api.stop();
       await store.close();
       throw err;
@@ -127,7 +150,7 @@ export async function runServer(flags: ServerFlags, log?: Logger): Promise<Runni
       stopping ??= (async () => {
         await nodes?.stop();
         stopControllers.abort();
-        await managerRun;
+        await Promise.all([managerRun, schedulerRun]);
         await api.stop();
         await store.close();
       })();

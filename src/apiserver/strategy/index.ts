@@ -22,7 +22,7 @@ import {
   SecretStrategy,
   ServiceAccountStrategy,
 } from './core-kinds.js';
-import { PodStrategy } from './pod.js';
+import { PodStrategy, type PodStrategyOptions } from './pod.js';
 import { ServiceStrategy } from './service.js';
 
 export type { Strategy };
@@ -56,15 +56,25 @@ const BY_KIND: Record<string, StrategyClass> = {
   'events.k8s.io/Event': EventsV1EventStrategy,
 };
 
-const cache = new WeakMap<ResourceInfo, Strategy>();
+/** Server options strategies apply (admission flags such as DefaultTolerationSeconds'). */
+export type StrategyOptions = PodStrategyOptions;
 
-/** The strategy for a served resource (one instance per ResourceInfo; strategies are stateless). */
-export function strategyFor(resource: ResourceInfo): Strategy {
-  let s = cache.get(resource);
-  if (!s) {
-    const Ctor = BY_KIND[`${resource.group}/${resource.kind}`] ?? BaseStrategy;
-    s = new Ctor(resource);
-    cache.set(resource, s);
-  }
-  return s;
+/**
+ * A `strategyFor` bound to server options (`skiff server --default-not-ready-toleration-seconds …`);
+ * one strategy instance per ResourceInfo, as strategies are stateless.
+ */
+export function createStrategyFor(opts: StrategyOptions = {}): (resource: ResourceInfo) => Strategy {
+  const cache = new WeakMap<ResourceInfo, Strategy>();
+  return (resource) => {
+    let s = cache.get(resource);
+    if (!s) {
+      const Ctor = BY_KIND[`${resource.group}/${resource.kind}`] ?? BaseStrategy;
+      s = Ctor === PodStrategy ? new PodStrategy(resource, opts) : new Ctor(resource);
+      cache.set(resource, s);
+    }
+    return s;
+  };
 }
+
+/** The strategy for a served resource, with Kubernetes' default options. */
+export const strategyFor: (resource: ResourceInfo) => Strategy = createStrategyFor();

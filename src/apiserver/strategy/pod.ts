@@ -6,6 +6,7 @@
 import type { Pod, PodSpec, Toleration } from 'kubernetes-types/core/v1.js';
 import type { FieldError } from '../../api/errors.js';
 import { clone, type KubeObject } from '../../api/object.js';
+import type { ResourceInfo } from '../../api/resources.js';
 import { Quantity } from '../../api/quantity.js';
 import { validatePod, validatePodStatusUpdate, validatePodUpdate } from '../../api/validation/pod.js';
 import { BaseStrategy, as } from './base.js';
@@ -69,13 +70,23 @@ export function computePodQOS(spec: PodSpec | undefined): 'Guaranteed' | 'Bursta
   return guaranteed && requests.size === limits.size ? 'Guaranteed' : 'Burstable';
 }
 
+/** Server options that shape new pods (admission flags of kube-apiserver). */
+export interface PodStrategyOptions {
+  /** --default-not-ready-toleration-seconds (300). */
+  defaultNotReadyTolerationSeconds?: number;
+  /** --default-unreachable-toleration-seconds (300). */
+  defaultUnreachableTolerationSeconds?: number;
+}
+
 /** DefaultTolerationSeconds: tolerate not-ready/unreachable nodes for 5 minutes unless told otherwise. */
-export function addDefaultTolerations(spec: PodSpec): void {
+export function addDefaultTolerations(spec: PodSpec, opts: PodStrategyOptions = {}): void {
   const tolerations: Toleration[] = spec.tolerations ?? [];
   const covers = (key: string) => tolerations.some((t) => (t.key === key || !t.key) && (t.effect === 'NoExecute' || !t.effect));
   const add: Toleration[] = [];
-  if (!covers(TAINT_NODE_NOT_READY)) add.push({ key: TAINT_NODE_NOT_READY, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: DEFAULT_NOT_READY_TOLERATION_SECONDS });
-  if (!covers(TAINT_NODE_UNREACHABLE)) add.push({ key: TAINT_NODE_UNREACHABLE, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: DEFAULT_UNREACHABLE_TOLERATION_SECONDS });
+  const notReady = opts.defaultNotReadyTolerationSeconds ?? DEFAULT_NOT_READY_TOLERATION_SECONDS;
+  const unreachable = opts.defaultUnreachableTolerationSeconds ?? DEFAULT_UNREACHABLE_TOLERATION_SECONDS;
+  if (!covers(TAINT_NODE_NOT_READY)) add.push({ key: TAINT_NODE_NOT_READY, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: notReady });
+  if (!covers(TAINT_NODE_UNREACHABLE)) add.push({ key: TAINT_NODE_UNREACHABLE, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: unreachable });
   if (add.length) spec.tolerations = [...tolerations, ...add];
 }
 
@@ -100,6 +111,13 @@ function preserveObservedGeneration(
 export class PodStrategy extends BaseStrategy {
   protected override readonly tracksGeneration = true;
 
+  constructor(
+    info: ResourceInfo,
+    private readonly options: PodStrategyOptions = {},
+  ) {
+    super(info);
+  }
+
   override applyDefaults(obj: KubeObject): void {
     const pod = as<Pod>(obj);
     const spec = (pod.spec ??= { containers: [] });
@@ -122,14 +140,14 @@ export class PodStrategy extends BaseStrategy {
     // Priority admission, with no PriorityClass named and no global default class.
     if (!spec.priorityClassName) spec.priority ??= 0;
     spec.preemptionPolicy ??= 'PreemptLowerPriority';
-    addDefaultTolerations(spec);
+    addDefaultTolerations(spec, this.options);
     super.prepareForCreate(obj);
   }
 
   override prepareForUpdate(newObj: KubeObject, oldObj: KubeObject): void {
     super.prepareForUpdate(newObj, oldObj);
     const spec = as<Pod>(newObj).spec;
-    if (spec) addDefaultTolerations(spec);
+    if (spec) addDefaultTolerations(spec, this.options);
   }
 
   override prepareForStatusUpdate(newObj: KubeObject, oldObj: KubeObject): void {
