@@ -16,6 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { openSync, closeSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../../../client/log.js';
 import { silentLogger } from '../../../client/log.js';
@@ -32,6 +33,8 @@ export const ADOPTED_POLL_MS = 1000;
 export const SHIM_START_TIMEOUT_MS = 15_000;
 /** Exit code reported for an instance that could not be started (containerd's StartError). */
 export const START_ERROR_EXIT = 128;
+/** Shims kept booted and waiting, so starting a container does not wait for Node to start. */
+export const WARM_SHIMS = 2;
 /** V8 flags that keep a shim small: it only moves bytes. */
 const SHIM_NODE_FLAGS = ['--max-old-space-size=16', '--max-semi-space-size=1', '--stack-size=512'];
 
@@ -58,6 +61,12 @@ interface Entry {
   shim?: ChildProcess;
 }
 
+interface IdleShim {
+  child: ChildProcess;
+  pipe: Socket;
+  exited: boolean;
+}
+
 interface StoredRecord {
   rec: ContainerRecord;
   cgroups?: ContainerCgroups;
@@ -73,6 +82,7 @@ export class ProcessRuntime implements ContainerRuntime {
   private readonly exitWaiters = new Map<string, Set<() => void>>();
   private readonly logger: Logger;
   private pollTimer: NodeJS.Timeout | undefined;
+  private readonly spares: IdleShim[] = [];
   private closed = false;
 
   private constructor(
@@ -222,25 +232,53 @@ export class ProcessRuntime implements ContainerRuntime {
     return entry.rec;
   }
 
-  private spawnShim(entry: Entry, dir: string): Promise<ShimHello> {
+  /** Starts a shim that waits for its config: Node's boot is paid before a container is asked for. */
+  private spawnIdleShim(): IdleShim {
     const shimPath = fileURLToPath(new URL('./shim.js', import.meta.url));
-    const errFd = openSync(join(dir, 'shim.log'), 'a', 0o600);
+    const errFd = openSync(join(this.opts.dir, 'shims.log'), 'a', 0o600);
     let child: ChildProcess;
     try {
       // detached: the shim leads its own session, so neither the agent's death nor a signal to
-      // the agent's process group reaches it; no pipe but fd 3, which it closes after hello.
-      child = spawn(process.execPath, [...SHIM_NODE_FLAGS, shimPath, join(dir, 'config.json')], { detached: true, stdio: ['ignore', 'ignore', errFd, 'pipe'] });
+      // the agent's process group reaches it; its only link to the agent is fd 3.
+      child = spawn(process.execPath, [...SHIM_NODE_FLAGS, shimPath, '--wait'], { detached: true, stdio: ['ignore', 'ignore', errFd, 'pipe'] });
     } finally {
       closeSync(errFd);
     }
+    const pipe = child.stdio[3] as Socket;
+    pipe.on('error', () => undefined);
+    const idle: IdleShim = { child, pipe, exited: false };
+    child.once('exit', () => (idle.exited = true));
+    // An idle shim must not keep the agent alive.
+    child.unref();
+    pipe.unref();
+    return idle;
+  }
+
+  private takeShim(): IdleShim {
+    let shim: IdleShim | undefined;
+    while (!shim && this.spares.length > 0) {
+      const s = this.spares.shift()!;
+      if (!s.exited && !s.pipe.destroyed) shim = s;
+    }
+    shim ??= this.spawnIdleShim();
+    if (!this.closed) {
+      // Refill off the caller's path.
+      setImmediate(() => {
+        while (!this.closed && this.spares.length < WARM_SHIMS) this.spares.push(this.spawnIdleShim());
+      });
+    }
+    return shim;
+  }
+
+  private spawnShim(entry: Entry, dir: string): Promise<ShimHello> {
+    const { child, pipe } = this.takeShim();
     entry.shim = child;
     child.once('exit', () => {
       entry.shim = undefined;
       void this.collectExit(entry);
     });
-    // Until the shim said hello the agent waits on it; afterwards it must not keep the agent alive.
+    pipe.ref(); // the agent waits for hello
     const hello = new Promise<ShimHello>((resolve, reject) => {
-      const pipe = child.stdio[3] as NodeJS.ReadableStream & { unref?: () => void };
       let text = '';
       const timer = setTimeout(() => reject(new Error(`the container shim did not start within ${SHIM_START_TIMEOUT_MS} ms`)), SHIM_START_TIMEOUT_MS);
       pipe.on('data', (d: Buffer) => {
@@ -257,13 +295,12 @@ export class ProcessRuntime implements ContainerRuntime {
       });
       pipe.on('end', () => {
         clearTimeout(timer);
-        if (!text.includes('\n')) reject(new Error('the container shim exited before starting the container (see shim.log)'));
+        if (!text.includes('\n')) reject(new Error(`the container shim exited before starting the container (see ${join(this.opts.dir, 'shims.log')})`));
       });
-      pipe.on('error', () => undefined);
+      pipe.write(join(dir, 'config.json') + '\n');
     });
     return hello.finally(() => {
-      child.unref();
-      (child.stdio[3] as { unref?: () => void } | null)?.unref?.();
+      pipe.unref();
     });
   }
 
@@ -383,6 +420,8 @@ export class ProcessRuntime implements ContainerRuntime {
   async close(): Promise<void> {
     this.closed = true;
     if (this.pollTimer) clearTimeout(this.pollTimer);
+    // The spare shim sees EOF on its control pipe and exits.
+    for (const s of this.spares.splice(0)) s.pipe.destroy();
     // Shims keep running: stopping containers is the agent's decision (--leave-pods-running).
     for (const e of this.entries.values()) e.shim?.removeAllListeners('exit');
   }

@@ -17,7 +17,7 @@
  */
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer, Socket } from 'node:net';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { CriLogWriter } from './cri-log-writer.js';
@@ -56,10 +56,16 @@ function writeAtomic(path: string, data: unknown): void {
   renameSync(tmp, path);
 }
 
+/** The control channel to the agent (fd 3): a config path comes in, one hello goes out. */
+let control: Socket | undefined;
+
 function hello(msg: ShimHello): void {
   try {
-    writeSync(3, JSON.stringify(msg) + '\n');
-    closeSync(3);
+    if (control) control.end(JSON.stringify(msg) + '\n');
+    else {
+      writeSync(3, JSON.stringify(msg) + '\n');
+      closeSync(3);
+    }
   } catch {
     // The agent is gone already; it will read state.json or exit.json.
   }
@@ -89,8 +95,8 @@ function readOomKills(cfg: ShimConfig): number {
   }
 }
 
-function main(): void {
-  const cfg = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as ShimConfig;
+function main(configPath: string): void {
+  const cfg = JSON.parse(readFileSync(configPath, 'utf8')) as ShimConfig;
   // Stray terminal or group signals must not take the shim down with the agent.
   for (const s of ['SIGHUP', 'SIGINT', 'SIGTERM'] as const) process.on(s, () => undefined);
   const log = new CriLogWriter(cfg.logPath, { maxBytes: cfg.logMaxBytes, maxFiles: cfg.logMaxFiles });
@@ -213,4 +219,24 @@ function serveStdin(opts: NonNullable<ShimConfig['stdin']>, stdin: NodeJS.Writab
 }
 
 // Run only as the shim's entry point (tests import containerArgv).
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) main();
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  if (process.argv[2] === '--wait') {
+    // A warm shim: started ahead of need so a container start does not wait for Node to boot.
+    // It reads its config path from fd 3; if the agent goes away first (EOF), it just exits.
+    control = new Socket({ fd: 3, readable: true, writable: true });
+    control.on('error', () => undefined);
+    let buf = '';
+    let started = false;
+    control.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const nl = buf.indexOf('\n');
+      if (nl >= 0 && !started) {
+        started = true;
+        main(buf.slice(0, nl));
+      }
+    });
+    control.on('end', () => {
+      if (!started) process.exit(0);
+    });
+  } else main(process.argv[2]!);
+}
