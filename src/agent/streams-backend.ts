@@ -11,7 +11,7 @@ import { open, stat } from 'node:fs/promises';
 import { connect as netConnect, type Socket } from 'node:net';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import type { ContainerRecord, ContainerRuntime } from './runtime/runtime.js';
+import type { ContainerRecord, ContainerRuntime, ExecSpec } from './runtime/runtime.js';
 import { rotatedFiles } from './runtime/process/cri-log-writer.js';
 import { instancesByName } from './pod/pod-status.js';
 
@@ -44,6 +44,9 @@ export interface ExecProcess {
 /** How often attach polls the log for new output. */
 export const ATTACH_POLL_MS = 100;
 
+/** Spawns an exec session from a spec (the pod-streams work plugs in a pty-capable one). */
+export type ExecSpawner = (spec: ExecSpec & { tty: boolean; stdin: boolean }) => ExecProcess;
+
 export interface BackendDeps {
   runtime: ContainerRuntime;
   /** Pods bound to this node, by namespace/name. */
@@ -53,6 +56,12 @@ export interface BackendDeps {
 }
 
 export class AgentStreamsBackend implements StreamsBackend {
+  /**
+   * Spawner for exec sessions; the pod-streams mount sets a pty-capable one. Without it, exec
+   * runs on pipes (no terminal).
+   */
+  execSpawner: ExecSpawner | undefined;
+
   constructor(private readonly d: BackendDeps) {}
 
   pod(namespace: string, name: string): Pod | undefined {
@@ -93,6 +102,7 @@ export class AgentStreamsBackend implements StreamsBackend {
 
   exec(pod: Pod, container: string, command: string[], opts: { tty: boolean; stdin: boolean }): ExecProcess {
     const rec = this.running(pod, container);
+    if (this.execSpawner) return this.execSpawner({ ...this.d.runtime.execSpec(rec.id, command), ...opts });
     const child = this.d.runtime.spawnExec(rec.id, command, opts);
     return fromChild(child);
   }

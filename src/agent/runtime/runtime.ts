@@ -96,6 +96,14 @@ export interface StreamExecOptions {
   tty: boolean;
 }
 
+/** How to start a command in a container's context, for callers that spawn it themselves (a pty). */
+export interface ExecSpec {
+  file: string;
+  args: string[];
+  cwd: string | undefined;
+  env: Record<string, string>;
+}
+
 export interface ContainerRuntime {
   /** `process` or `simulated`. */
   readonly name: string;
@@ -121,6 +129,8 @@ export interface ContainerRuntime {
   exec(id: string, command: string[], timeoutMs: number): Promise<ExecResult>;
   /** Starts `command` in the container's context with pipes (`kubectl exec`). */
   spawnExec(id: string, command: string[], opts: StreamExecOptions): ChildProcess;
+  /** The argv, cwd and env that run `command` in the container's context. */
+  execSpec(id: string, command: string[]): ExecSpec;
   /** Unix socket feeding the container's stdin (attach), if it has one. */
   stdinSocket(id: string): string | undefined;
   /** Called when an instance exits (after its record is updated). */

@@ -116,6 +116,10 @@ export class SimulatedRuntime implements ContainerRuntime {
     throw new Error('the simulated runtime runs no processes: exec is not available on simulated nodes');
   }
 
+  execSpec(): never {
+    throw new Error('the simulated runtime runs no processes: exec is not available on simulated nodes');
+  }
+
   stdinSocket(): string | undefined {
     return undefined;
   }

@@ -20,9 +20,9 @@ import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../../../client/log.js';
 import { silentLogger } from '../../../client/log.js';
-import type { ContainerRecord, ContainerRuntime, ContainerStartRequest, ExecResult, StreamExecOptions } from '../runtime.js';
+import type { ContainerRecord, ContainerRuntime, ContainerStartRequest, ExecResult, ExecSpec, StreamExecOptions } from '../runtime.js';
 import { CgroupManager, detectCgroups, type ContainerCgroups } from './cgroups.js';
-import { checkExecutable, runInContainer, spawnInContainer } from './container-exec.js';
+import { checkExecutable, execArgv, runInContainer, spawnInContainer } from './container-exec.js';
 import { DEFAULT_LOG_MAX_BYTES, DEFAULT_LOG_MAX_FILES, rotatedFiles } from './cri-log-writer.js';
 import { isAlive, processStartTime, sameProcess } from './proc-info.js';
 import type { ShimConfig, ShimExit, ShimHello, ShimState } from './shim-protocol.js';
@@ -409,6 +409,12 @@ export class ProcessRuntime implements ContainerRuntime {
     const entry = this.entries.get(id);
     if (!entry || entry.rec.state !== 'running' || !entry.rec.pid) return { exitCode: 126, output: 'container is not running', timedOut: false };
     return runInContainer(entry.cfg, entry.rec.pid, command, timeoutMs);
+  }
+
+  execSpec(id: string, command: string[]): ExecSpec {
+    const entry = this.entries.get(id);
+    if (!entry || entry.rec.state !== 'running' || !entry.rec.pid) throw new Error('container is not running');
+    return { ...execArgv(entry.cfg, entry.rec.pid, command), env: Object.fromEntries(entry.cfg.env) };
   }
 
   spawnExec(id: string, command: string[], opts: StreamExecOptions): ChildProcess {
