@@ -1,0 +1,164 @@
+/**
+ * The seed's run-to-completion Jobs with the real kubectl against `skiff server --nodes 2`
+ * (process runtime): examples/db-init-job.yaml runs to COMPLETIONS 1/1 with a Completed pod and
+ * the seed's `kubectl describe job` shape; `kubectl wait` for complete and failed Jobs; scaling
+ * with `kubectl patch` (kubectl scale has no Job support: the API serves no scale subresource);
+ * the work-queue example drained by three workers.
+ *
+ * Until the scheduler is part of `skiff server`, a stand-in binds pending pods round-robin
+ * (a real scheduler winning the race is fine: the second binding is refused).
+ */
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startCluster, type TestCluster } from '../helpers/cluster.js';
+import { kubectlUnavailable } from '../helpers/kubectl.js';
+import { waitFor } from '../helpers/in-process.js';
+
+const EXAMPLES = fileURLToPath(new URL('../../../examples/', import.meta.url));
+
+/** Binds unscheduled pods to the nodes in turn until stopped (scheduler stand-in). */
+function startBinder(c: TestCluster, nodes: string[]): { stop(): Promise<void> } {
+  let stopped = false;
+  let turn = 0;
+  const loop = (async () => {
+    while (!stopped) {
+      const r = await c.kubectl(['get', 'pods', '-A', '--field-selector', 'spec.nodeName=', '-o', 'jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name}{"\\n"}{end}']);
+      for (const line of r.stdout.split('\n').filter(Boolean)) {
+        const [ns, name] = line.split('/') as [string, string];
+        const node = nodes[turn++ % nodes.length]!;
+        const binding = JSON.stringify({ apiVersion: 'v1', kind: 'Binding', metadata: { name }, target: { apiVersion: 'v1', kind: 'Node', name: node } });
+        await c.kubectl(['create', '--raw', `/api/v1/namespaces/${ns}/pods/${name}/binding`, '-f', '-'], { input: binding });
+      }
+      await new Promise((res) => setTimeout(res, 250));
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await loop;
+    },
+  };
+}
+
+describe('Jobs with kubectl (seed: run-to-completion Jobs)', { skip: kubectlUnavailable() }, () => {
+  let c: TestCluster;
+  let binder: { stop(): Promise<void> };
+  let scratch: string;
+
+  before(async () => {
+    scratch = await mkdtemp(join(tmpdir(), 'skiff-jobs-'));
+    c = await startCluster({ args: ['--nodes', '2', '--runtime', 'process'] });
+    binder = startBinder(c, ['node-1', 'node-2']);
+  });
+  after(async () => {
+    await binder?.stop();
+    await c?.stop();
+    await rm(scratch, { recursive: true, force: true });
+  });
+
+  /** An example manifest with its hostPath moved into this test's scratch directory. */
+  const example = async (file: string, hostPath: string, to: string) => (await readFile(join(EXAMPLES, file), 'utf8')).replaceAll(hostPath, to);
+
+  test('db-init: created, COMPLETIONS 1/1, pod Completed, describe as in the seed, database initialised', async () => {
+    const dataDir = join(scratch, 'mysql');
+    const created = await c.k(['create', '-f', '-'], { input: await example('db-init-job.yaml', '/tmp/skiff-demo/mysql', dataDir) });
+    assert.equal(created.trim(), 'job.batch/db-init created');
+    const waited = await c.k(['wait', '--for=condition=complete', 'job/db-init', '--timeout=60s']);
+    assert.equal(waited.trim(), 'job.batch/db-init condition met');
+
+    const jobs = (await c.k(['get', 'jobs'])).trim().split('\n');
+    assert.match(jobs[0]!, /^NAME\s+STATUS\s+COMPLETIONS\s+DURATION\s+AGE$/);
+    assert.match(jobs[1]!, /^db-init\s+Complete\s+1\/1\s+\d+s\s+\d+s$/);
+    const pods = (await c.k(['get', 'pods'])).trim().split('\n');
+    assert.equal(pods.length, 2);
+    assert.match(pods[1]!, /^db-init-[bcdfghjklmnpqrstvwxz2456789]{5}\s+0\/1\s+Completed\s+0\s+\d+s$/);
+    const podName = pods[1]!.split(/\s+/)[0]!;
+
+    const describe = await c.k(['describe', 'job', 'db-init']);
+    const uid = (await c.k(['get', 'job', 'db-init', '-o', 'jsonpath={.metadata.uid}'])).trim();
+    for (const line of [
+      /^Name:\s+db-init$/m,
+      /^Namespace:\s+default$/m,
+      new RegExp(`^Selector:\\s+batch.kubernetes.io/controller-uid=${uid}$`, 'm'),
+      /^Labels:\s+app=myapp\n\s+tier=data$/m,
+      /^Parallelism:\s+1$/m,
+      /^Completions:\s+1$/m,
+      /^Start Time:\s+\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} [+-]\d{4}$/m,
+      /^Completed At:\s+/m,
+      /^Pods Statuses:\s+0 Active \(0 Ready\) \/ 1 Succeeded \/ 0 Failed$/m,
+      new RegExp(`^  Labels:\\s+batch.kubernetes.io/controller-uid=${uid}$`, 'm'),
+      /^\s+job-name=db-init$/m,
+      /^\s+USERNAME:\s+root$/m,
+      /^\s+PASSWORD:\s+password$/m,
+      /^\s+HOST:\s+mysql$/m,
+      /^\s+PORT:\s+3306$/m,
+      new RegExp(`^\\s+Normal\\s+SuccessfulCreate\\s+\\S+\\s+job-controller\\s+Created pod: ${podName}$`, 'm'),
+      /^\s+Normal\s+Completed\s+\S+\s+job-controller\s+Job completed$/m,
+    ]) {
+      assert.match(describe, line);
+    }
+    const dbFiles = (await readdir(join(dataDir, 'mysql_3306'))).sort();
+    assert.deepEqual(dbFiles, ['cloudshop.db', 'mysql.db']);
+
+    const logs = await c.kubectl(['logs', 'job/db-init']);
+    if (logs.code === 0) assert.match(logs.stdout, /^database cloudshop ready on mysql:3306 as root\ndatabases: cloudshop, mysql\n$/);
+    else process.stderr.write(`\n!!! kubectl logs job/db-init not served yet (${logs.stderr.trim()}): log check SKIPPED !!!\n\n`);
+  });
+
+  test('kubectl wait --for=condition=failed: backoffLimit 0 and a failing command', async () => {
+    await c.k(['create', 'job', 'broken', '--image=busybox', '--', 'sh', '-c', 'echo oops; exit 3']);
+    await c.k(['patch', 'job', 'broken', '--type=merge', '-p', '{"spec":{"backoffLimit":0}}']);
+    const out = await c.k(['wait', '--for=condition=failed', 'job/broken', '--timeout=60s']);
+    assert.equal(out.trim(), 'job.batch/broken condition met');
+    const row = (await c.k(['get', 'job', 'broken', '--no-headers'])).trim();
+    assert.match(row, /^broken\s+Failed\s+0\/1\s+\d+s\s+\d+s$/);
+    const reason = await c.k(['get', 'job', 'broken', '-o', 'jsonpath={.status.conditions[?(@.type=="Failed")].reason}']);
+    assert.equal(reason, 'BackoffLimitExceeded');
+    const pod = (await c.k(['get', 'pods', '-l', 'job-name=broken', '--no-headers'])).trim();
+    assert.match(pod, /^broken-\S+\s+0\/1\s+Error\s+0\s+/);
+  });
+
+  test('scaling: kubectl scale is refused for Jobs (no scale subresource, as in Kubernetes); kubectl patch changes parallelism', async () => {
+    await c.k(['create', '-f', '-'], {
+      input: JSON.stringify({
+        apiVersion: 'batch/v1',
+        kind: 'Job',
+        metadata: { name: 'many' },
+        spec: { completions: 6, parallelism: 1, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', command: ['sleep', '30'] }] } } },
+      }),
+    });
+    await waitFor(async () => (await c.k(['get', 'job', 'many', '-o', 'jsonpath={.status.active}'])) === '1', 15_000, 'one active pod');
+    const scaled = await c.kubectl(['scale', 'job/many', '--replicas=3']);
+    assert.notEqual(scaled.code, 0);
+    assert.match(scaled.stderr, /the server could not find the requested resource/);
+    await c.k(['patch', 'job', 'many', '-p', '{"spec":{"parallelism":3}}']);
+    await waitFor(async () => (await c.k(['get', 'job', 'many', '-o', 'jsonpath={.status.active}'])) === '3', 15_000, 'three active pods');
+    await c.k(['delete', 'job', 'many']);
+  });
+
+  test('work queue: three workers drain the queue and the Job completes (COMPLETIONS 3/1 of 3)', async () => {
+    const queue = join(scratch, 'queue');
+    await c.k(['create', 'namespace', 'queue']);
+    const fill = execFileSync('sh', [join(EXAMPLES, 'work-queue', 'fill-queue.sh'), '9', queue], { encoding: 'utf8' });
+    assert.equal(fill.trim(), `queued 9 items in ${queue}/todo`);
+    await c.k(['create', '-n', 'queue', '-f', '-'], { input: await example('work-queue/job.yaml', '/tmp/skiff-demo/queue', queue) });
+    await c.k(['wait', '-n', 'queue', '--for=condition=complete', 'job/queue-workers', '--timeout=90s']);
+    const row = (await c.k(['get', 'job', '-n', 'queue', 'queue-workers', '--no-headers'])).trim();
+    assert.match(row, /^queue-workers\s+Complete\s+3\/1 of 3\s+/);
+    assert.deepEqual((await readdir(join(queue, 'todo'))).length, 0);
+    const done = (await readdir(join(queue, 'done'))).sort();
+    assert.equal(done.length, 9);
+    const results = await Promise.all(done.map((f) => readFile(join(queue, 'done', f), 'utf8')));
+    assert.deepEqual(results.map((r) => Number(r.split(' ')[0])).sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    const workers = new Set(results.map((r) => /by (\S+)\)/.exec(r)![1]));
+    assert.ok(workers.size >= 2, `work was shared (${[...workers].join(', ')})`);
+    const pods = (await c.k(['get', 'pods', '-n', 'queue', '--no-headers'])).trim().split('\n');
+    assert.equal(pods.length, 3);
+    for (const p of pods) assert.match(p, /^queue-workers-\S+\s+0\/1\s+Completed\s+0\s+/);
+  });
+});
