@@ -110,7 +110,12 @@ export class GarbageCollector implements Controller {
         onDelete: (obj) => graph.observeDelete(source, obj),
       });
     }
-    if (!(await ctx.informers.waitForCacheSync(signal))) return;
+    if (!(await ctx.informers.waitForCacheSync(signal))) {
+      // Stopped before the caches synced: drop what the graph queued (parked keys hold timers).
+      attemptToDelete.shutDown();
+      attemptToOrphan.shutDown();
+      return;
+    }
     logger.info('dependency graph built', { nodes: graph.size });
 
     const collector = new Collector(ctx.client, graph, (uid) => attemptToDelete.add(uid), logger);

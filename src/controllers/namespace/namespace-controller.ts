@@ -72,7 +72,10 @@ export class NamespaceController implements Controller {
         if (name && terminating(ns) && waiting) queue.addAfter(name, CONTENT_RECHECK_MS);
       },
     });
-    if (!(await ctx.informers.waitForCacheSync(signal))) return;
+    if (!(await ctx.informers.waitForCacheSync(signal))) {
+      queue.shutDown(); // keys parked by addAfter hold timers
+      return;
+    }
 
     const deleter = new NamespacedContentDeleter(ctx.client, () => ctx.clock.now());
     const logger = ctx.logger.child({ controller: this.name });
