@@ -63,6 +63,8 @@ export async function handleResource(deps: ResourceHandlerDeps, req: ApiRequest,
   let res: ApiResponse;
   switch (ri.verb) {
     case 'get':
+      // No resourceVersion: the newest state, as a quorum read from etcd would give it.
+      if (!req.query.get('resourceVersion')) await deps.registry.cache.syncLatest();
       res = getOne(ctx);
       break;
     case 'list':

@@ -87,6 +87,9 @@ export async function listObjects(reg: Registry, info: ResourceInfo, req: ListRe
 
   let atRev: number | undefined;
   let afterKey = '';
+  // resourceVersion unset: the list must reflect every write acknowledged so far, including
+  // those made through other API servers sharing the store (Kubernetes' consistent list).
+  if (!req.continueToken && rv === undefined) await reg.cache.syncLatest();
   if (req.continueToken) {
     const c = decodeContinue(req.continueToken);
     atRev = c.rv;

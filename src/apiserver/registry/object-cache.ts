@@ -5,11 +5,18 @@
  * and watches are served from it; writes go to the store and come back through the watch.
  *
  * Consistency: the store notifies watchers inside its write path, so by the time a write's
- * promise resolves the cache has applied it. `waitForRevision` covers stores that notify later.
+ * promise resolves the cache has applied it. `waitForRevision` covers stores that notify later
+ * (etcd, whose events arrive after the write returns), and `syncLatest` stores shared with other
+ * API servers, whose writes this one learns of only through the watch.
+ *
+ * If the store watch ends (an etcd outage outlived etcd's history, so the watch cannot resume)
+ * the cache relists and starts over, ending every client watch so clients re-watch or relist
+ * (Kubernetes' cacher does the same when its reflector relists).
  */
 import type { Store, StoreEvent, KeyValue } from '../../storage/store.js';
 import { CompactedError } from '../../storage/store.js';
 import type { StoredObject } from '../../api/object.js';
+import { StatusError } from '../../api/errors.js';
 import { deepFreeze } from '../../api/object.js';
 import { REGISTRY_PREFIX, resourceOfKey } from './keys.js';
 
@@ -161,6 +168,10 @@ export class ObjectCache {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
+    await this.load();
+  }
+
+  private async load(): Promise<void> {
     const listed = await this.store.list(REGISTRY_PREFIX);
     this.rev = this.startRev = listed.revision;
     for (const kv of listed.items) {
@@ -173,10 +184,48 @@ export class ObjectCache {
       signal: this.abort.signal,
       onEvents: (events) => this.apply(events),
       onClose: (err) => {
-        if (!this.abort.signal.aborted) this.log(`watch cache: store watch ended unexpectedly: ${err?.message ?? 'closed'}`);
+        if (this.abort.signal.aborted) return;
+        this.log(`watch cache: store watch ended unexpectedly: ${err?.message ?? 'closed'}`);
         this.closeWatchers(err);
+        if (err && err.name !== 'StoreClosedError') this.reload();
       },
     });
+  }
+
+  /** Starts over from a fresh list after the store watch ended (retrying while the store is away). */
+  private reload(delayMs = 0): void {
+    const timer = setTimeout(() => {
+      if (this.abort.signal.aborted) return;
+      for (const s of this.resources.values()) {
+        s.entries.clear();
+        s.byNamespace.clear();
+        s.sortedKeys = undefined;
+        s.history = [];
+      }
+      this.load().then(
+        () => this.log(`watch cache: relisted at revision ${this.rev}`),
+        (err: unknown) => {
+          this.log(`watch cache: relist failed, retrying: ${(err as Error).message}`);
+          this.reload(Math.min(Math.max(delayMs * 2, 500), 5000));
+        },
+      );
+    }, delayMs);
+    timer.unref();
+  }
+
+  /**
+   * Waits until the cache reflects every write the store had acknowledged when called — writes
+   * made through other API servers included — for stores shared between servers (etcd). Used
+   * before reads that must be current (Kubernetes' consistent reads from the watch cache).
+   * Immediate for stores that notify inside their write path.
+   */
+  async syncLatest(): Promise<void> {
+    if (!this.store.syncWatches) return;
+    try {
+      await this.store.syncWatches();
+    } catch (err) {
+      throw new StatusError(504, 'Timeout', `the watch cache could not catch up with the datastore: ${(err as Error).message}`, { retryAfterSeconds: 1 });
+    }
   }
 
   stop(): void {

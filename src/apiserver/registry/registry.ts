@@ -242,6 +242,9 @@ export class Registry {
       const next = this.normalize(info, namespace, clone(await mutate(cur.obj)));
       const pinnedRV = next.metadata?.resourceVersion;
       if (pinnedRV && pinnedRV !== cur.obj.metadata.resourceVersion) {
+        // The client may have read a newer version through another API server on the same
+        // etcd: give this cache a moment to catch up before calling the client's copy stale.
+        if (attempt === 0 && /^\d+$/.test(pinnedRV) && Number(pinnedRV) > cur.rev && (await this.cache.waitForRevision(Number(pinnedRV), 3000))) continue;
         throw conflict(info, name, STALE_OBJECT_MESSAGE);
       }
       const prepared = this.prepareUpdate(info, cur.obj, next, opts);
@@ -252,13 +255,17 @@ export class Registry {
         const written = await this.settle(info, kv);
         return await this.finishIfDeleting(info, written, kv);
       } catch (err) {
+        // Another writer got there first. With a shared store (etcd) the cache may not have
+        // seen that write yet: wait for it, so the retry starts from the object that won.
         if (err instanceof RevisionConflictError) {
           if (pinnedRV || attempt >= MAX_UPDATE_RETRIES) throw conflict(info, name, STALE_OBJECT_MESSAGE);
+          await this.cache.waitForRevision(err.actual, 3000);
           continue;
         }
         if (err instanceof KeyNotFoundError) {
           if (pinnedRV) throw conflict(info, name, STALE_OBJECT_MESSAGE);
           if (attempt >= MAX_UPDATE_RETRIES) throw notFound(info, name);
+          await this.cache.syncLatest();
           continue;
         }
         throw err;

@@ -65,6 +65,14 @@ export async function* watchCache(cache: ObjectCache, p: WatchParams): AsyncGene
 
   const rvParam = p.resourceVersion ?? '';
   const fromState = rvParam === '' || rvParam === '0' || p.sendInitialEvents === true;
+  // With a store shared by several API servers, the client may know a newer revision than this
+  // cache (from another server): wait for it, as Kubernetes' cacher does before serving a watch,
+  // so the replay below neither misses nor repeats events. RV unset means "the newest state".
+  if (rvParam === '') await cache.syncLatest();
+  else if (/^\d+$/.test(rvParam) && Number(rvParam) > cache.revision && !(await cache.waitForRevision(Number(rvParam), 3000))) {
+    yield { kind: 'error', code: 504, reason: 'Timeout', message: `Too large resource version: ${rvParam}, current: ${cache.revision}` };
+    return;
+  }
   let unregister: (() => void) | undefined;
   try {
     if (fromState) {
