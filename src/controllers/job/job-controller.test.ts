@@ -6,16 +6,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Job } from 'kubernetes-types/batch/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
+import { GarbageCollector } from '../garbagecollector/garbage-collector.js';
 import { JobController } from './job-controller.js';
 import { JOB_TRACKING_FINALIZER } from './job-util.js';
 import { newJob, startHarness, type Harness } from './testing/harness.js';
 
 const NS = 'default';
 
-async function withHarness(fn: (h: Harness) => Promise<void>, opts: { batchPeriodMs?: number } = {}): Promise<void> {
+async function withHarness(fn: (h: Harness) => Promise<void>, opts: { batchPeriodMs?: number; gc?: boolean } = {}): Promise<void> {
   const h = await startHarness();
   try {
-    await h.start([new JobController({ batchPeriodMs: opts.batchPeriodMs ?? 0 })]);
+    await h.start([new JobController({ batchPeriodMs: opts.batchPeriodMs ?? 0 }), ...(opts.gc ? [new GarbageCollector()] : [])]);
     await fn(h);
   } finally {
     await h.stop();
@@ -282,30 +283,27 @@ test('scenario 33: podFailurePolicy FailJob on exit code 42 fails the Job at the
 });
 
 test('scenario 35: DELETE without propagationPolicy orphans the pods and strips their tracking finalizer', async () => {
-  await withHarness(async (h) => {
-    await h.client.jobs(NS).create(newJob('orphan', { parallelism: 2, completions: 2 }));
-    const pods = await h.until(async () => {
-      const p = await h.pods(NS, 'orphan');
-      return p.length === 2 ? p : undefined;
-    }, '2 pods');
-    await h.run(pods[0]!);
-    await h.client.jobs(NS).delete('orphan');
-    const job = await h.job(NS, 'orphan');
-    assert.ok(job.metadata?.deletionTimestamp);
-    assert.deepEqual(job.metadata?.finalizers, ['orphan'], 'Jobs default to orphaning');
-    // The controller releases the pods' finalizers as soon as the Job is being deleted.
-    await h.until(async () => (await h.pods(NS, 'orphan')).every((p) => !p.metadata?.finalizers?.length), 'finalizers stripped');
-    // Garbage-collector stand-in: orphan the dependents, then let the Job go.
-    for (const p of pods) await h.client.pods(NS).patch(p.metadata!.name!, 'json', [{ op: 'remove', path: '/metadata/ownerReferences' }]);
-    await h.client.jobs(NS).patch('orphan', 'json', [{ op: 'remove', path: '/metadata/finalizers' }]);
-    await h.until(async () => (await h.client.jobs(NS).list()).items.length === 0, 'job gone');
-    const left = await h.pods(NS, 'orphan');
-    assert.equal(left.length, 2, 'pods remain');
-    for (const p of left) {
-      assert.equal(p.metadata?.ownerReferences, undefined);
-      assert.equal(p.metadata?.finalizers, undefined);
-    }
-  });
+  await withHarness(
+    async (h) => {
+      await h.client.jobs(NS).create(newJob('orphan', { parallelism: 2, completions: 2 }));
+      const pods = await h.until(async () => {
+        const p = await h.pods(NS, 'orphan');
+        return p.length === 2 ? p : undefined;
+      }, '2 pods');
+      await h.run(pods[0]!);
+      // A raw API DELETE: Jobs default to orphaning their pods (kubectl would send Background).
+      const deleting = await h.client.jobs(NS).delete('orphan');
+      assert.deepEqual((deleting as Job).metadata?.finalizers, ['orphan']);
+      await h.until(async () => (await h.client.jobs(NS).list()).items.length === 0, 'job gone');
+      const left = await h.until(async () => {
+        const p = await h.pods(NS, 'orphan');
+        return p.every((x) => !x.metadata?.ownerReferences && !x.metadata?.finalizers) ? p : undefined;
+      }, 'pods orphaned, finalizers stripped');
+      assert.deepEqual(left.map((p) => p.metadata!.name).sort(), pods.map((p) => p.metadata!.name).sort(), 'pods remain');
+      assert.equal(active(left).length, 2, 'still running');
+    },
+    { gc: true },
+  );
 });
 
 test('changing parallelism on a running Job takes effect; scale-down deletes pods without counting them', async () => {
@@ -604,4 +602,65 @@ test('batching: pod events within the batch period make one sync', async () => {
     },
     { batchPeriodMs: 1000 },
   );
+});
+
+test('docs example: backoffLimitPerIndex 1, maxFailedIndexes 5 — even indexes fail twice, odd succeed', async () => {
+  await withHarness(async (h) => {
+    await h.client.jobs(NS).create(
+      newJob('job-backoff-limit-per-index-example', { completions: 10, parallelism: 3, completionMode: 'Indexed', backoffLimitPerIndex: 1, maxFailedIndexes: 5 }),
+    );
+    const ix = (p: Pod) => Number(p.metadata!.annotations!['batch.kubernetes.io/job-completion-index']);
+    // Play the node agent: even indexes exit 1, odd ones succeed; advance through the back-offs.
+    for (let guard = 0; guard < 200; guard++) {
+      const j = await h.job(NS, 'job-backoff-limit-per-index-example');
+      if (j.status?.conditions?.some((c) => c.type === 'Failed')) break;
+      const running = active(await h.pods(NS, 'job-backoff-limit-per-index-example'));
+      if (running.length === 0) {
+        await h.advance(1_000);
+        await new Promise((r) => setImmediate(r));
+        continue;
+      }
+      for (const p of running) await h.finish(p, ix(p) % 2 === 0 ? 1 : 0);
+      await h.until(async () => active(await h.pods(NS, 'job-backoff-limit-per-index-example')).every((p) => !running.some((r) => r.metadata!.uid === p.metadata!.uid)), 'finished pods seen');
+    }
+    const job = await h.until(async () => {
+      const j = await h.job(NS, 'job-backoff-limit-per-index-example');
+      return j.status?.conditions?.some((c) => c.type === 'Failed') ? j : undefined;
+    }, 'Failed');
+    assert.equal(job.status?.failedIndexes, '0,2,4,6,8');
+    assert.equal(job.status?.completedIndexes, '1,3,5,7,9');
+    assert.equal(job.status?.failed, 10);
+    assert.equal(job.status?.succeeded, 5);
+    assert.deepEqual(
+      job.status!.conditions!.filter((c) => c.type !== 'Suspended').map((c) => [c.type, c.reason, c.message]),
+      [
+        ['FailureTarget', 'FailedIndexes', 'Job has failed indexes'],
+        ['Failed', 'FailedIndexes', 'Job has failed indexes'],
+      ],
+    );
+  });
+});
+
+test('elastic Indexed Job: lowering completions and parallelism together removes the out-of-range indexes', async () => {
+  await withHarness(async (h) => {
+    await h.client.jobs(NS).create(newJob('elastic', { completions: 4, parallelism: 4, completionMode: 'Indexed' }));
+    const pods = await h.until(async () => {
+      const p = await h.pods(NS, 'elastic');
+      return p.length === 4 ? p : undefined;
+    }, '4 pods');
+    const byIx = (i: string) => pods.find((p) => p.metadata!.annotations!['batch.kubernetes.io/job-completion-index'] === i)!;
+    await h.finish(byIx('0'), 0);
+    await h.until(async () => (await h.job(NS, 'elastic')).status?.completedIndexes === '0', 'index 0 done');
+    await h.client.jobs(NS).patch('elastic', 'merge', { spec: { completions: 2, parallelism: 2 } });
+    await h.until(async () => active(await h.pods(NS, 'elastic')).length === 1, 'indexes 2 and 3 removed');
+    assert.equal(active(await h.pods(NS, 'elastic'))[0]!.metadata!.annotations!['batch.kubernetes.io/job-completion-index'], '1');
+    await h.finish(byIx('1'), 0);
+    const job = await h.until(async () => {
+      const j = await h.job(NS, 'elastic');
+      return cond(j, 'Complete') ? j : undefined;
+    }, 'Complete');
+    assert.equal(job.status?.completedIndexes, '0,1');
+    assert.equal(job.status?.succeeded, 2);
+    assert.equal(job.status?.failed ?? 0, 0);
+  });
 });
