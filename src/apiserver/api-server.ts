@@ -75,6 +75,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     cert: opts.credentials.serving.certPem,
     key: opts.credentials.serving.keyPem,
     log: opts.log,
+    ...(opts.podStreams?.upgradeHandler ? { onUpgrade: opts.podStreams.upgradeHandler(handler) } : {}),
   });
   const { port } = await https.listen(opts.port, listenHost);
   ready = true;

@@ -21,14 +21,19 @@ export interface HttpsServerOptions {
   key: string;
   log?: (msg: string) => void;
   /** Optional handler for HTTP upgrades (exec/attach/port-forward websockets). */
-  onUpgrade?: (req: IncomingMessage, socket: Socket, head: Buffer, user: UserInfo) => void;
+  onUpgrade?: UpgradeListener;
 }
+
+/** Takes over an HTTP upgrade request's connection (pods/exec, attach, portforward). */
+export type UpgradeListener = (req: IncomingMessage, socket: Socket, head: Buffer, user: UserInfo) => void;
 
 const METHODS = new Set<string>(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
 
 export class HttpsApiServer {
   readonly server: Server;
   private readonly streams = new Set<AbortController>();
+  /** Connections handed to onUpgrade: the HTTP server no longer tracks them, so close() ends them. */
+  private readonly upgraded = new Set<Socket>();
   private inflight = 0;
   private drained: (() => void) | undefined;
 
@@ -45,6 +50,8 @@ export class HttpsApiServer {
     if (opts.onUpgrade) {
       this.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
         const user = opts.authenticate(req.headers.authorization);
+        this.upgraded.add(socket);
+        socket.once('close', () => this.upgraded.delete(socket));
         opts.onUpgrade!(req, socket, head, user);
       });
     }
@@ -66,6 +73,7 @@ export class HttpsApiServer {
   async close(timeoutMs = 10_000): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const s of this.streams) s.abort();
+    for (const s of this.upgraded) s.destroy();
     this.server.closeIdleConnections();
     if (this.inflight > 0) {
       await Promise.race([new Promise<void>((resolve) => (this.drained = resolve)), new Promise((r) => setTimeout(r, timeoutMs).unref())]);

@@ -44,8 +44,15 @@ export async function serveRemoteCommand(streams: CommandStreams, opts: RemoteCo
     streams.close();
     return;
   }
+  // A command that exits without reading its input makes writes fail with EPIPE: not an error
+  // of the session (and never a crash of the agent).
+  proc.stdin?.on('error', () => streams.stdin?.unpipe());
+  proc.stdout.on('error', () => undefined);
+  proc.stderr?.on('error', () => undefined);
   let finished = false;
+  let clientGone = false;
   streams.onClientGone(() => {
+    clientGone = true;
     if (!finished) proc.kill();
   });
 
@@ -79,7 +86,7 @@ export async function serveRemoteCommand(streams: CommandStreams, opts: RemoteCo
   try {
     await streams.writeStatus(status);
   } catch (err) {
-    opts.log?.(`writing the exec status failed: ${(err as Error).message}`);
+    if (!clientGone) opts.log?.(`writing the ${opts.kind} status failed: ${(err as Error).message}`);
   }
   streams.close();
 }

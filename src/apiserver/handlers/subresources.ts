@@ -4,7 +4,8 @@
  * `binding` and `eviction`, namespace `finalize`, and pod `log`/`exec`/`attach`/`portforward`
  * which are served by node agents through a pluggable provider.
  */
-import type { ApiRequest, ApiResponse } from '../../api/http.js';
+import type { ApiHandler, ApiRequest, ApiResponse } from '../../api/http.js';
+import type { UpgradeListener } from '../https-server.js';
 import type { KubeObject, StoredObject } from '../../api/object.js';
 import type { ResourceInfo } from '../../api/resources.js';
 import { StatusError, badRequest, conflict, invalid, methodNotAllowed, notFoundPath } from '../../api/errors.js';
@@ -21,6 +22,8 @@ import { clone } from '../../api/object.js';
 /** Serves pod logs, exec, attach and port-forward by reaching the pod's node agent. */
 export interface PodStreamProvider {
   handle(req: ApiRequest, pod: StoredObject, subresource: 'log' | 'exec' | 'attach' | 'portforward'): Promise<ApiResponse>;
+  /** The HTTPS front end's upgrade listener (exec/attach/portforward), routing through `handler`. */
+  upgradeHandler?(handler: ApiHandler): UpgradeListener;
 }
 
 export interface SubresourceHandlers {

@@ -72,6 +72,8 @@ export class SpdyStream extends Duplex {
       this.rejectReply = reject;
     });
     this.replied.catch(() => undefined);
+    // Stream failures are reported through 'reset' and the session; never crash on 'error'.
+    this.on('error', () => undefined);
   }
 
   /** First value of a (case-insensitive) header the stream was opened with. */
@@ -193,8 +195,10 @@ export class SpdySession {
 
   /** @internal */
   writeData(stream: SpdyStream, chunk: Buffer, fin: boolean, cb: (err?: Error | null) => void): void {
+    // Writes to a stream the peer reset (or after the session ended) are dropped, not errors:
+    // a copy loop feeding it is stopped by the reset/close notification instead.
     if (stream.resetStatus !== undefined || this.closed) {
-      cb(new Error(`write on ${stream.resetStatus !== undefined ? 'reset' : 'closed'} stream ${stream.id}`));
+      cb();
       return;
     }
     if (stream.localFinished) {
