@@ -207,10 +207,9 @@ export class NodeAgent {
     try {
       this.node = await this.opts.client.nodes().patchStatus(this.name, 'strategic', { status });
     } catch (err) {
-      if (!isNotFound(err)) throw err;
-      // The Node was deleted under us: register again, as kubelet does.
-      await this.register();
-      return;
+      // As kubelet: a Node deleted under a running agent is not registered again until the agent restarts.
+      if (isNotFound(err)) throw new Error(`node "${this.name}" was deleted from the API; restart the agent to register it again`);
+      throw err;
     }
     this.lastStatusWrite = this.clock.now();
     this.lastStatusBody = body;
