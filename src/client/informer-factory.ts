@@ -23,7 +23,7 @@ import type { FieldSelectorInput, LabelSelectorInput } from './query.js';
 import { formatFieldSelector, formatLabelSelector } from './query.js';
 import type { ResourceRef } from './resource-client.js';
 import type { ObjectLike } from './types.js';
-import { SharedInformer } from './informer.js';
+import { SharedInformer, waitAll } from './informer.js';
 
 export interface FactoryOptions {
   /** Restrict every informer to one namespace (default: all namespaces). */
@@ -90,8 +90,7 @@ export class SharedInformerFactory {
 
   /** Resolves true once every informer has synced (false if `signal` aborts first). */
   async waitForCacheSync(signal?: AbortSignal): Promise<boolean> {
-    const results = await Promise.all([...this.informers.values()].map((i) => i.waitForSync(signal)));
-    return results.every(Boolean);
+    return waitAll([...this.informers.values()], signal);
   }
 
   /** Resolves when every started informer has stopped (after the start signal aborted). */
@@ -157,3 +156,4 @@ export class SharedInformerFactory {
     return this.informerFor<EndpointSlice>({ group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices' }, req);
   }
 }
+

@@ -266,6 +266,25 @@ export function freezeJson(value: unknown): void {
 
 /** Resolves true once every informer has synced, false if `signal` aborts first. */
 export async function waitForCacheSync(signal: AbortSignal | undefined, ...informers: Array<{ waitForSync(signal?: AbortSignal): Promise<boolean> }>): Promise<boolean> {
-  const results = await Promise.all(informers.map((i) => i.waitForSync(signal)));
-  return results.every(Boolean);
+  return waitAll(informers, signal);
+}
+
+/**
+ * Waits for every informer with a single abort listener on `signal` (a listener per informer and
+ * per caller would pile up on a shared signal: the garbage collector alone watches ~20 resources).
+ */
+export async function waitAll(informers: Array<{ waitForSync(signal?: AbortSignal): Promise<boolean> }>, signal?: AbortSignal): Promise<boolean> {
+  if (signal?.aborted) return false;
+  const all = Promise.all(informers.map((i) => i.waitForSync())).then((r) => r.every(Boolean));
+  if (!signal) return all;
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<boolean>((resolve) => {
+    onAbort = () => resolve(false);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([all, aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort!);
+  }
 }
