@@ -155,8 +155,16 @@ describe('scheduler (in-process API server)', () => {
     await client.pods('default').create(makePod('gated', { spec: { schedulingGates: [{ name: 'example.com/wait' }] } }));
     await waitFor(() => scheduler.queueStats().gated === 1, 5_000, 'pod gated in the queue');
     assert.equal(await boundTo('gated'), undefined);
+    const gatedCond = (await pod('gated')).status?.conditions?.find((c) => c.type === 'PodScheduled');
+    assert.deepEqual(
+      { status: gatedCond?.status, reason: gatedCond?.reason, message: gatedCond?.message },
+      { status: 'False', reason: 'SchedulingGated', message: 'Scheduling is blocked due to non-empty scheduling gates' },
+    );
+    assert.equal((await events('gated', 'FailedScheduling')).length, 0, 'gated pods are not attempted');
     await client.pods('default').patch('gated', 'json', [{ op: 'remove', path: '/spec/schedulingGates' }]);
     assert.equal(await waitFor(() => boundTo('gated'), 10_000, 'bound after the gate is removed'), 'node-a');
+    const scheduled = (await pod('gated')).status?.conditions?.filter((c) => c.type === 'PodScheduled');
+    assert.deepEqual(scheduled?.map((c) => c.status), ['True']);
   });
 
   test('host ports conflict on a node', async () => {

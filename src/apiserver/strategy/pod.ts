@@ -127,7 +127,14 @@ export class PodStrategy extends BaseStrategy {
   }
 
   protected override initialStatus(obj: KubeObject): unknown {
-    return { phase: 'Pending', qosClass: computePodQOS(as<Pod>(obj).spec) };
+    const spec = as<Pod>(obj).spec;
+    // applySchedulingGatedCondition: a gated pod says why it is not scheduled.
+    const gated = (spec?.schedulingGates ?? []).length > 0;
+    return {
+      phase: 'Pending',
+      ...(gated ? { conditions: [{ type: 'PodScheduled', status: 'False', reason: 'SchedulingGated', message: 'Scheduling is blocked due to non-empty scheduling gates' }] } : {}),
+      qosClass: computePodQOS(spec),
+    };
   }
 
   override prepareForCreate(obj: KubeObject): void {
