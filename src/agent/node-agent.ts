@@ -26,7 +26,8 @@ import { LEASE_RENEW_MS, LEASE_RETRY_MAX_MS, NodeLease } from './node-lease.js';
 import { SharedPodSource, type PodSource } from './pod-source.js';
 import { canonical, StatusManager } from './pod/status-manager.js';
 import { PodWorkers } from './pod/pod-workers.js';
-import { PodSyncer, type PodEventSink } from './pod/pod-sync.js';
+import { PodSyncer, type PodEventSink, type Rejection } from './pod/pod-sync.js';
+import { admitPod } from './admission.js';
 import { ProbeManager } from './pod/prober.js';
 import { CrashBackoff } from './pod/crash-backoff.js';
 import { defaultBaseEnv } from './pod/container-config.js';
@@ -135,6 +136,7 @@ export class NodeAgent {
       deletePod: (pod) => this.confirmDeletion(pod),
       baseEnv: defaultBaseEnv(),
       logger: this.logger,
+      admit: (pod) => this.admit(pod),
     });
     this.workers = box.workers = new PodWorkers((uid, pod) => this.syncer.sync(uid, pod), this.clock, this.logger);
   }
@@ -165,6 +167,17 @@ export class NodeAgent {
       if (!isNotFound(err)) throw err;
     }
     this.statusManager.forget(pod.metadata?.uid ?? '');
+  }
+
+  /** kubelet admission against the pods this node already runs (admitted = not finished, known to the runtime or Running). */
+  private admit(pod: Pod): Rejection | undefined {
+    const uid = pod.metadata?.uid;
+    const rt = this.opts.runtime;
+    const admitted = (this.source?.podsOn(this.name) ?? []).filter((p) => {
+      if (p.metadata?.uid === uid || p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') return false;
+      return rt.containers(p.metadata?.uid ?? '').length > 0 || p.status?.phase === 'Running';
+    });
+    return admitPod(pod, admitted, this.allocatable);
   }
 
   /** The Node as last written. */

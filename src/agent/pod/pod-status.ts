@@ -32,7 +32,7 @@ export interface StatusInput {
 }
 
 /** The status fields a node owns. */
-export type NodePodStatus = Pick<PodStatus, 'phase' | 'conditions' | 'containerStatuses' | 'initContainerStatuses' | 'hostIP' | 'hostIPs' | 'podIP' | 'podIPs' | 'startTime'>;
+export type NodePodStatus = Pick<PodStatus, 'phase' | 'reason' | 'message' | 'conditions' | 'containerStatuses' | 'initContainerStatuses' | 'hostIP' | 'hostIPs' | 'podIP' | 'podIPs' | 'startTime'>;
 
 export const NODE_CONDITIONS = ['PodReadyToStartContainers', 'Initialized', 'ContainersReady', 'Ready'] as const;
 

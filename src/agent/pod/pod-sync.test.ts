@@ -15,7 +15,7 @@ import { PodWorkers } from './pod-workers.js';
 import { ProbeManager } from './prober.js';
 import type { NodePodStatus } from './pod-status.js';
 
-function harness() {
+function harness(opts: { reject?: boolean } = {}) {
   const clock = new FakeClock();
   const runtime = new SimulatedRuntime('test', clock);
   const statuses = new Map<string, NodePodStatus>();
@@ -40,6 +40,7 @@ function harness() {
     deletePod: async (pod) => void deleted.push(pod.metadata!.name!),
     baseEnv: [],
     logger: silentLogger,
+    ...(opts.reject ? { admit: () => ({ reason: 'OutOfcpu', message: "Node didn't have enough resource: cpu, requested: 3000, used: 0, capacity: 2000" }) } : {}),
   });
   const workers = new PodWorkers((uid, pod) => syncer.sync(uid, pod), clock, silentLogger);
   box.workers = workers;
@@ -199,4 +200,16 @@ test('activeDeadlineSeconds ends the pod with DeadlineExceeded', async () => {
   await h.advance(5000);
   assert.ok(h.events.some((e) => e.includes('DeadlineExceeded')));
   assert.equal(h.statuses.get('deadline')!.containerStatuses![0]!.state!.terminated!.exitCode, 143);
+});
+
+test('a pod the node cannot admit is Failed with kubelet\'s reason and message, and never started', async () => {
+  const h = harness({ reject: true });
+  h.workers.update(pod('big'));
+  await h.settle();
+  const s = h.statuses.get('big')!;
+  assert.equal(s.phase, 'Failed');
+  assert.equal(s.reason, 'OutOfcpu');
+  assert.equal(s.message, "Pod was rejected: Node didn't have enough resource: cpu, requested: 3000, used: 0, capacity: 2000");
+  assert.deepEqual(h.runtime.containers('uid-big'), []);
+  assert.ok(h.events.includes("Warning OutOfcpu  Node didn't have enough resource: cpu, requested: 3000, used: 0, capacity: 2000"));
 });

@@ -47,6 +47,13 @@ export interface PodEventSink {
 /** Writes the node-owned status of a pod when it differs from what the API has. */
 export interface PodStatusWriter {
   write(pod: Pod, status: NodePodStatus): Promise<void>;
+  forget?(uid: string): void;
+}
+
+/** A pod the node refuses to run (kubelet admission): reason (`OutOfcpu`) and message. */
+export interface Rejection {
+  reason: string;
+  message: string;
 }
 
 export interface PodSyncDeps {
@@ -69,6 +76,8 @@ export interface PodSyncDeps {
   deletePod(pod: Pod): Promise<void>;
   baseEnv: Array<[string, string]>;
   logger: Logger;
+  /** kubelet admission: does the pod fit the node next to the pods already admitted? */
+  admit?(pod: Pod): Rejection | undefined;
 }
 
 /** What the worker does next. */
@@ -89,6 +98,7 @@ class PodState {
   lastPod: Pod | undefined;
   /** The DELETE confirming a graceful deletion succeeded: wait for the informer to drop the pod. */
   deleteConfirmed = false;
+  admitted = false;
 }
 
 function fieldPath(pod: Pod, name: string): string {
@@ -146,11 +156,22 @@ export class PodSyncer {
       this.d.prober.removePod(uid);
       return {};
     }
+    if (!st.admitted) {
+      // kubelet admits a pod once, before anything runs; pods it already runs stay admitted.
+      const rejection = this.d.runtime.containers(uid).length === 0 && pod.status?.phase !== 'Running' ? this.d.admit?.(pod) : undefined;
+      if (rejection) {
+        this.d.events.event(pod, undefined, 'Warning', rejection.reason, rejection.message);
+        await this.writeStatus(pod, st, true, { reason: rejection.reason, message: `Pod was rejected: ${rejection.message}` });
+        return {};
+      }
+      st.admitted = true;
+    }
     const deadline = this.activeDeadline(pod);
     if (deadline !== undefined && deadline <= this.d.clock.now()) {
-      this.d.events.event(pod, undefined, 'Normal', 'DeadlineExceeded', 'Pod was active on the node longer than the specified deadline');
+      const message = 'Pod was active on the node longer than the specified deadline';
+      this.d.events.event(pod, undefined, 'Normal', 'DeadlineExceeded', message);
       await this.killPod(pod, uid, this.graceFor(pod), false);
-      await this.writeStatus(pod, st, true);
+      await this.writeStatus(pod, st, true, { reason: 'DeadlineExceeded', message });
       return {};
     }
     const waits: number[] = [];
@@ -407,8 +428,8 @@ export class PodSyncer {
     );
   }
 
-  private async writeStatus(pod: Pod, st: PodState, terminal: boolean): Promise<NodePodStatus> {
-    const status = computePodStatus({
+  private async writeStatus(pod: Pod, st: PodState, terminal: boolean, failure?: { reason: string; message: string }): Promise<NodePodStatus> {
+    const computed = computePodStatus({
       pod,
       records: this.d.runtime.containers(pod.metadata?.uid ?? ''),
       waiting: st.waiting,
@@ -421,6 +442,7 @@ export class PodSyncer {
       scheme: this.d.runtime.scheme,
       now: this.d.clock.now(),
     });
+    const status: NodePodStatus = failure ? { ...computed, phase: 'Failed', ...failure } : computed;
     await this.d.status.write(pod, status);
     return status;
   }
@@ -430,6 +452,7 @@ export class PodSyncer {
     this.d.prober.removePod(uid);
     for (const r of this.d.runtime.containers(uid)) await this.d.runtime.remove(r.id);
     this.d.backoff.forgetPrefix(`${uid}/`);
+    this.d.status.forget?.(uid);
     this.states.delete(uid);
     if (this.simulated) return;
     await rm(this.sandboxDir(uid), { recursive: true, force: true });

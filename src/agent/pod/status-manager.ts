@@ -31,6 +31,8 @@ function comparable(s: Partial<NodePodStatus> | undefined): string {
   const own = new Set<string>(NODE_CONDITIONS);
   return canonical({
     phase: s?.phase,
+    reason: s?.reason,
+    message: s?.message,
     conditions: (s?.conditions ?? []).filter((c) => own.has(c.type)).map((c) => ({ ...c, lastProbeTime: undefined })),
     containerStatuses: s?.containerStatuses ?? [],
     initContainerStatuses: s?.initContainerStatuses ?? [],
@@ -73,6 +75,7 @@ export class StatusManager implements PodStatusWriter {
     }
   }
 
+  /** Drops what was remembered about a pod that is gone. */
   forget(uid: string): void {
     this.written.delete(uid);
   }
