@@ -47,7 +47,8 @@ test('scenario 27: completions 3, parallelism 2 — never more than 2 pods, Succ
     }, 'Complete');
     assert.equal(maxActive, 2);
     assert.equal(job.status?.succeeded, 3);
-    assert.equal(job.status?.active, 0);
+    assert.equal(job.status?.active, undefined, 'active 0 is omitted on the wire, as Kubernetes does');
+    assert.equal(job.status?.failed, undefined);
     assert.equal(job.status?.ready, 0);
     assert.equal(job.status?.terminating, 0);
     assert.deepEqual(job.status?.uncountedTerminatedPods, {});
@@ -174,7 +175,7 @@ test('scenario 30: activeDeadlineSeconds 10 — at the deadline the pod is delet
     assert.equal(cond(job, 'Failed')!.message, 'Job was active longer than specified deadline');
     assert.equal(cond(job, 'FailureTarget')!.reason, 'DeadlineExceeded');
     assert.equal(job.status?.failed, 1);
-    assert.equal(job.status?.active, 0);
+    assert.equal(job.status?.active ?? 0, 0);
     assert.equal(job.status?.completionTime, undefined);
     assert.equal((await h.pods(NS, 'slow')).length, 0, 'the pod was deleted');
     const events = await h.until(async () => {
@@ -248,7 +249,7 @@ test('scenario 32: created suspended — no pods, no startTime; resumed — pods
     await h.until(async () => (await h.pods(NS, 'later')).length === 0, 'pods removed');
     const again = await h.until(async () => {
       const j = await h.job(NS, 'later');
-      return cond(j, 'Suspended')?.status === 'True' && j.status?.active === 0 ? j : undefined;
+      return cond(j, 'Suspended')?.status === 'True' && (j.status?.active ?? 0) === 0 ? j : undefined;
     }, 'suspended again');
     assert.equal(again.status?.failed ?? 0, 0);
   });
@@ -492,7 +493,7 @@ test('podReplacementPolicy: TerminatingOrFailed replaces a deleted pod at once, 
       const j = await h.job(NS, 'patient');
       return j.status?.terminating === 1 ? j : undefined;
     }, 'terminating 1');
-    assert.equal(waiting.status?.active, 0);
+    assert.equal(waiting.status?.active ?? 0, 0);
     assert.equal(active(await h.pods(NS, 'patient')).length, 0, 'no replacement while terminating');
     await h.finish(patient!, 137);
     await h.until(async () => (await h.job(NS, 'patient')).status?.failed === 1, 'counted once Failed');

@@ -56,6 +56,8 @@ export async function updateJobStatus(deps: JobDeps, job: Job): Promise<Job> {
     if (!u.failed?.length) delete u.failed;
   }
   if (st.completedIndexes === '') delete st.completedIndexes;
+  // int32 fields with omitempty, as Kubernetes serialises them (ready and terminating are pointers).
+  for (const f of ['active', 'succeeded', 'failed'] as const) if (st[f] === 0) delete st[f];
   return deps.client.jobs(job.metadata!.namespace!).updateStatus(job);
 }
 
