@@ -111,9 +111,17 @@ export class SchedulerCache {
 
   /** A bound pod from the informer: confirms an assumed pod or adds it. */
   addPod(pod: Pod): void {
-    const pi = newPodInfo(pod);
     const nodeName = pod.spec?.nodeName ?? '';
-    const st = this.podStates.get(pi.uid);
+    const uid = pod.metadata?.uid ?? '';
+    const known = this.podStates.get(uid);
+    // Status-only updates (the agent reporting) change nothing the scheduler counts: same node,
+    // same generation (pods bump it on every spec change, including resizes), same deletion state.
+    if (known && !known.assumed && known.nodeName === nodeName && pod.metadata?.generation !== undefined && known.pi.pod.metadata?.generation === pod.metadata.generation && !!known.pi.pod.metadata?.deletionTimestamp === !!pod.metadata.deletionTimestamp) {
+      known.pi.pod = pod;
+      return;
+    }
+    const pi = newPodInfo(pod);
+    const st = known;
     if (st) {
       // Confirm the assumption (or, if it was bound elsewhere meanwhile, move it).
       this.removeFromNode(st.pi, st.nodeName);
