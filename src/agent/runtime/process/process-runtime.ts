@@ -59,6 +59,8 @@ interface Entry {
   state?: ShimState;
   /** Our own child (the shim), when we started it. */
   shim?: ChildProcess;
+  /** Recording an exit in progress (remove waits for it). */
+  collecting?: Promise<void>;
 }
 
 interface IdleShim {
@@ -313,8 +315,13 @@ export class ProcessRuntime implements ContainerRuntime {
   }
 
   /** Reads the shim's exit record once the shim is gone, and tells listeners. */
-  private async collectExit(entry: Entry): Promise<void> {
-    if (entry.rec.state === 'exited') return;
+  private collectExit(entry: Entry): Promise<void> {
+    if (entry.rec.state === 'exited') return entry.collecting ?? Promise.resolve();
+    entry.collecting = this.recordExit(entry);
+    return entry.collecting;
+  }
+
+  private async recordExit(entry: Entry): Promise<void> {
     const dir = join(this.containersDir, entry.rec.id);
     let exit = await readJson<ShimExit>(join(dir, 'exit.json'));
     if (!exit) {
@@ -399,9 +406,10 @@ export class ProcessRuntime implements ContainerRuntime {
     const entry = this.entries.get(id);
     if (!entry) return;
     if (entry.rec.state !== 'exited') await this.stop(id, 0);
+    await entry.collecting;
     if (entry.cgroups) await CgroupManager.remove(entry.cgroups);
     this.entries.delete(id);
-    await rm(join(this.containersDir, id), { recursive: true, force: true });
+    await rm(join(this.containersDir, id), { recursive: true, force: true, maxRetries: 3 });
     for (const f of [entry.rec.logPath, ...rotatedFiles(entry.rec.logPath)]) await unlink(f).catch(() => undefined);
   }
 
@@ -433,6 +441,7 @@ export class ProcessRuntime implements ContainerRuntime {
   }
 
   private async persist(entry: Entry): Promise<void> {
+    if (this.entries.get(entry.rec.id) !== entry) return; // removed meanwhile
     const dir = join(this.containersDir, entry.rec.id);
     const stored: StoredRecord = { rec: entry.rec, ...(entry.cgroups ? { cgroups: entry.cgroups } : {}) };
     const tmp = join(dir, 'record.json.tmp');
