@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { defaultDataDir, runServer } from './server.js';
 import { SKIFF_VERSION } from './version.js';
 import { agentCommand } from './agent.js';
+import { datastoreCommand } from './datastore.js';
 import { createLogger, type LogLevel } from '../client/log.js';
 
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'];
@@ -17,6 +18,7 @@ Usage:
   skiff server [flags]     start the control plane (API server on an embedded SQLite store)
   skiff agent [flags]      join this machine to a cluster as a node ('skiff agent --help')
   skiff kubeconfig         print the admin kubeconfig of a data dir
+  skiff datastore migrate  copy a cluster's state between SQLite and etcd ('skiff datastore --help')
   skiff version            print the version
 
 Server flags:
@@ -35,6 +37,15 @@ Server flags:
                            how long pods tolerate a not-ready/unreachable node by default (default 300)
   --terminated-pod-gc-threshold N
                            terminated pods kept before the oldest are deleted (default 12500; 0 = never)
+
+Datastore flags (several servers on one etcd form one cluster):
+  --datastore-endpoint URL etcd to store everything in: http://HOST:2379[,http://HOST2:2379...] (https:// for
+                           TLS), or sqlite:PATH; default: SQLite in the data dir
+  --datastore-cafile FILE, --datastore-certfile FILE, --datastore-keyfile FILE
+                           TLS to etcd: its CA, and a client certificate and key
+  --token TOKEN            the cluster token: every server on one etcd gets the same one (or $SKIFF_TOKEN; the
+                           first server writes a generated one to <data-dir>/token when none is given)
+  Moving a cluster between SQLite and etcd: 'skiff datastore migrate --help'.
 `;
 
 function fail(msg: string): never {
@@ -89,6 +100,11 @@ async function serverCommand(args: string[]): Promise<void> {
         'default-not-ready-toleration-seconds': { type: 'string' },
         'default-unreachable-toleration-seconds': { type: 'string' },
         'terminated-pod-gc-threshold': { type: 'string' },
+        'datastore-endpoint': { type: 'string' },
+        'datastore-cafile': { type: 'string' },
+        'datastore-certfile': { type: 'string' },
+        'datastore-keyfile': { type: 'string' },
+        token: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -121,6 +137,9 @@ async function serverCommand(args: string[]): Promise<void> {
     logLevel,
     advertiseNames: v['tls-san'] ?? [],
     controllers,
+    ...(v['datastore-endpoint'] ? { datastoreEndpoint: v['datastore-endpoint'] } : {}),
+    datastoreTls: { cafile: v['datastore-cafile'], certfile: v['datastore-certfile'], keyfile: v['datastore-keyfile'] },
+    ...((v.token ?? process.env.SKIFF_TOKEN) !== undefined ? { token: v.token ?? process.env.SKIFF_TOKEN } : {}),
   };
   let server;
   try {
@@ -129,6 +148,8 @@ async function serverCommand(args: string[]): Promise<void> {
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE') fail(`port ${flags.port} on ${flags.bindAddress} is already in use; stop the other server or pass --port`);
     if (e.code === 'EACCES') fail(`cannot listen on ${flags.bindAddress}:${flags.port}: permission denied; pick a port above 1024`);
+    // Datastore set-up problems the user fixes with flags: say so without a stack trace.
+    if (e.name === 'BootstrapTokenError' || /^(cannot reach etcd|datastore endpoint|--token|--datastore-|cannot read the datastore)/.test(e.message)) fail(e.message);
     throw err;
   }
   process.stdout.write(`Skiff is running at ${server.url}\nexport KUBECONFIG=${server.kubeconfigPath}\n`);
@@ -171,6 +192,8 @@ export async function main(argv: string[]): Promise<void> {
       return kubeconfigCommand(rest);
     case 'agent':
       return agentCommand(rest);
+    case 'datastore':
+      return datastoreCommand(rest);
     case 'version':
     case '--version':
       process.stdout.write(`skiff ${SKIFF_VERSION}\n`);

@@ -2,6 +2,10 @@
  * `skiff server`: the control plane on an embedded SQLite store — API server now; controllers,
  * scheduler and local node agents join as they land. First start creates credentials and writes
  * the admin kubeconfig (atomically, once the server is serving).
+ *
+ * With `--datastore-endpoint` naming etcd, several servers share one cluster: the first seals the
+ * cluster credentials into etcd with the cluster token, the others load them
+ * (../apiserver/auth/cluster-bootstrap.ts); controllers and scheduler are leader-elected.
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
@@ -9,7 +13,10 @@ import { homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { openSqliteStore } from '../storage/sqlite/sqlite-store.js';
 import { startApiServer } from '../apiserver/api-server.js';
-import { loadOrCreateCredentials, writeFileAtomic } from '../apiserver/auth/credentials.js';
+import { loadOrCreateCredentials, writeFileAtomic, type ClusterCredentials } from '../apiserver/auth/credentials.js';
+import { loadOrBootstrapSharedCredentials, resolveClusterToken } from '../apiserver/auth/cluster-bootstrap.js';
+import type { Store } from '../storage/store.js';
+import { openDatastore, parseDatastoreEndpoint, readDatastoreTls, type DatastoreTlsFlags } from './datastore.js';
 import { createStrategyFor } from '../apiserver/strategy/index.js';
 import { managedFieldsHook } from '../apiserver/managed-fields.js';
 import { openapiServer } from '../apiserver/openapi-routes.js';
@@ -46,6 +53,12 @@ export interface ServerFlags {
   runtime?: RuntimeKind;
   /** On shutdown, leave the local nodes' pods running (re-adopted on the next start). */
   leavePodsRunning?: boolean;
+  /** `--datastore-endpoint`: etcd endpoints or `sqlite:PATH` (default: SQLite in the data dir). */
+  datastoreEndpoint?: string;
+  /** `--datastore-cafile/certfile/keyfile`: TLS to etcd. */
+  datastoreTls?: DatastoreTlsFlags;
+  /** `--token`: the cluster token shared by every server on one etcd. */
+  token?: string;
 }
 
 export function defaultDataDir(): string {
@@ -65,8 +78,7 @@ export async function runServer(flags: ServerFlags, log?: Logger): Promise<Runni
   const dataDir = resolve(flags.dataDir);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   await mkdir(join(dataDir, 'db'), { recursive: true, mode: 0o700 });
-  const credentials = await loadOrCreateCredentials(dataDir, flags.bindAddress, flags.advertiseNames);
-  const store = await openSqliteStore({ path: join(dataDir, 'db', 'state.db') });
+  const { store, credentials } = await openStoreAndCredentials(flags, dataDir, logger);
   const controllerFlags: ControllerFlags = { ...DEFAULT_CONTROLLER_FLAGS, clusterCA: credentials.ca.certPem, ...(flags.controllers ?? {}) };
   // pods/log, exec, attach and portforward are served by reaching the pod's node agent.
   const podStreams = new PodStreamProxy({ joinSecret: credentials.nodeSecret, log: (m) => logger.warn(m) });
@@ -157,6 +169,33 @@ export async function runServer(flags: ServerFlags, log?: Logger): Promise<Runni
       return stopping;
     },
   };
+}
+
+/**
+ * The datastore and the cluster credentials. On etcd the credentials are the cluster's, shared
+ * through the datastore and opened with the cluster token; on SQLite they live in the data dir.
+ */
+async function openStoreAndCredentials(flags: ServerFlags, dataDir: string, logger: Logger): Promise<{ store: Store; credentials: ClusterCredentials }> {
+  const tls = flags.datastoreTls ? await readDatastoreTls(flags.datastoreTls) : undefined;
+  const spec = flags.datastoreEndpoint ? parseDatastoreEndpoint(flags.datastoreEndpoint, !!tls) : undefined;
+  if (spec?.kind !== 'etcd') {
+    if (flags.token !== undefined) logger.warn('--token applies to servers sharing an etcd datastore; ignored with SQLite');
+    const credentials = await loadOrCreateCredentials(dataDir, flags.bindAddress, flags.advertiseNames);
+    const store = spec ? await openDatastore(spec, undefined, (m) => logger.warn(m)) : await openSqliteStore({ path: join(dataDir, 'db', 'state.db') });
+    return { store, credentials };
+  }
+  const store = await openDatastore(spec, tls, (m) => logger.warn(m));
+  try {
+    const token = await resolveClusterToken(dataDir, flags.token);
+    const credentials = await loadOrBootstrapSharedCredentials({ store, token: token.token, dataDir, bindAddress: flags.bindAddress, extraNames: flags.advertiseNames });
+    if (credentials.bootstrapped) {
+      logger.info(`cluster credentials sealed into etcd${token.generated ? `; the cluster token is in ${token.path}: start more servers on this etcd with --token $(cat ${token.path})` : ''}`);
+    }
+    return { store, credentials };
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
 }
 
 /**
