@@ -18,6 +18,8 @@ import type { ApiHandler } from '../api/http.js';
 import { Client } from '../client/client.js';
 import { inProcessTransport } from '../client/in-process-transport.js';
 import { httpTransport } from '../client/http-transport.js';
+import { FailoverTransport } from '../client/failover-transport.js';
+import type { Transport } from '../client/transport.js';
 import { createLogger, type Logger, type LogLevel } from '../client/log.js';
 import { NodeAgent } from '../agent/node-agent.js';
 import { loadNodeConfig, type NodeConfig } from '../agent/node-config.js';
@@ -173,7 +175,8 @@ const AGENT_USAGE = `Usage: skiff agent --server URL --token TOKEN [flags]
 Joins this machine to a Skiff cluster as a node.
 
 Flags:
-  --server URL            the API server (https://host:6443)
+  --server URL[,URL...]   the API server (https://host:6443), a load balancer in front of several, or several
+                          servers of one cluster: requests go to one and move on when it cannot be reached
   --token TOKEN           the node join token (the server's <data-dir>/node-token)
   --name NAME             node name (default: this machine's hostname)
   --data-dir DIR          node state, pod logs and volumes (default ~/.skiff-agent)
@@ -201,6 +204,21 @@ export async function fetchPinnedCA(server: string, caHash: string): Promise<str
   const got = createHash('sha256').update(new X509Certificate(pem).raw).digest('hex');
   if (got !== caHash) throw new Error(`the server's CA (sha256 ${got}) does not match the join token (sha256 ${caHash}): refusing to join`);
   return pem;
+}
+
+/** The pinned CA from the first of `servers` that answers. */
+async function fetchPinnedCAFromAny(servers: string[], caHash: string): Promise<string> {
+  let lastErr: unknown;
+  for (const server of servers) {
+    try {
+      return await fetchPinnedCA(server, caHash);
+    } catch (err) {
+      // A CA mismatch is a verdict, not an outage: do not look further.
+      if ((err as Error).message.includes('does not match the join token')) throw err;
+      lastErr = err;
+    }
+  }
+  throw lastErr;
 }
 
 /** `skiff agent`. */
@@ -238,6 +256,8 @@ export async function agentCommand(args: string[]): Promise<void> {
     return;
   }
   if (!v.server) fail('--server is required');
+  const servers = v.server!.split(',').map((s) => s.trim()).filter(Boolean);
+  if (servers.length === 0) fail('--server names no server');
   if (!v.token) fail('--token is required');
   const m = /^SK1\.([0-9a-f]{64})\.([0-9a-f]{32,})$/.exec(v.token!.trim());
   if (!m) fail('--token is not a Skiff join token (SK1.<ca hash>.<secret>): copy it from the server\'s <data-dir>/node-token');
@@ -253,12 +273,16 @@ export async function agentCommand(args: string[]): Promise<void> {
   const dataDir = resolve(v['data-dir'] ?? join(process.env.HOME ?? '.', '.skiff-agent'));
   let caPem: string;
   try {
-    caPem = v['ca-file'] ? await readFile(v['ca-file'], 'utf8') : await fetchPinnedCA(v.server!, caHash!);
+    caPem = v['ca-file'] ? await readFile(v['ca-file'], 'utf8') : await fetchPinnedCAFromAny(servers, caHash!);
   } catch (err) {
     return fail(`cannot establish trust in ${v.server}: ${(err as Error).message}`);
   }
+  const transports = servers.map((server) => httpTransport({ server, caData: caPem, token: `node:${secret}:${name}`, userAgent: `kubelet/v1.33.0-skiff.${SKIFF_VERSION} (${name})` }));
   const client = new Client({
-    transport: httpTransport({ server: v.server!, caData: caPem, token: `node:${secret}:${name}`, userAgent: `kubelet/v1.33.0-skiff.${SKIFF_VERSION} (${name})` }),
+    transport:
+      transports.length === 1
+        ? (transports[0] as Transport)
+        : new FailoverTransport(transports, (from, to, err) => logger.warn(`API server ${from} unreachable (${err.code}); using ${to}`)),
     fieldManager: 'kubelet',
     logger,
   });
