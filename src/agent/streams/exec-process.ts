@@ -159,7 +159,9 @@ function shellQuote(argv: string[]): string {
 function spawnScriptPty(o: ExecSpawnOptions): ExecProcess {
   // script: -q quiet, -f flush each write, -e return the command's exit code, -c command; the
   // typescript goes to /dev/null. It runs the command through $SHELL -c, so argv is quoted.
-  const child = spawn('script', ['-qfec', `exec ${shellQuote([o.file, ...o.args])}`, '/dev/null'], {
+  // A known initial size is set from inside the terminal before the command starts.
+  const initial = o.cols && o.rows ? `stty cols ${o.cols} rows ${o.rows} 2>/dev/null; ` : '';
+  const child = spawn('script', ['-qfec', `${initial}exec ${shellQuote([o.file, ...o.args])}`, '/dev/null'], {
     cwd: o.cwd,
     env: { ...(o.env ?? (process.env as Record<string, string>)), SHELL: '/bin/sh' },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -173,7 +175,7 @@ function spawnScriptPty(o: ExecSpawnOptions): ExecProcess {
     child.once('error', () => resolve({ code: 126, signal: null }));
     child.once('close', (code, signal) => resolve({ code, signal }));
   });
-  let size: { cols: number; rows: number } | undefined = o.cols && o.rows ? { cols: o.cols, rows: o.rows } : undefined;
+  let size: { cols: number; rows: number } | undefined;
   let slave: Promise<string | undefined> | undefined;
   const applySize = async (): Promise<void> => {
     if (!size || !child.pid) return;
@@ -186,7 +188,6 @@ function spawnScriptPty(o: ExecSpawnOptions): ExecProcess {
     const { cols, rows } = size;
     await new Promise<void>((r) => execFile('stty', ['-F', tty, 'cols', String(cols), 'rows', String(rows)], () => r()));
   };
-  void applySize();
   return {
     stdin: o.stdin ? terminalInput((b) => child.stdin!.write(b)) : null,
     stdout,
