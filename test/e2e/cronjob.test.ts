@@ -15,41 +15,15 @@ import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { kubectlPath, kubectlUnavailable } from '../helpers/kubectl.js';
 import { waitFor } from '../helpers/in-process.js';
 
-/** Binds unscheduled pods to the nodes in turn until stopped (scheduler stand-in, as in job.test.ts). */
-function startBinder(c: TestCluster, nodes: string[]): { stop(): Promise<void> } {
-  let stopped = false;
-  let turn = 0;
-  const loop = (async () => {
-    while (!stopped) {
-      const r = await c.kubectl(['get', 'pods', '-A', '--field-selector', 'spec.nodeName=', '-o', 'jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name}{"\\n"}{end}']);
-      for (const line of r.stdout.split('\n').filter(Boolean)) {
-        const [ns, name] = line.split('/') as [string, string];
-        const binding = JSON.stringify({ apiVersion: 'v1', kind: 'Binding', metadata: { name }, target: { apiVersion: 'v1', kind: 'Node', name: nodes[turn++ % nodes.length]! } });
-        await c.kubectl(['create', '--raw', `/api/v1/namespaces/${ns}/pods/${name}/binding`, '-f', '-'], { input: binding });
-      }
-      await new Promise((res) => setTimeout(res, 250));
-    }
-  })();
-  return {
-    async stop() {
-      stopped = true;
-      await loop;
-    },
-  };
-}
-
 const CRON_YAML = fileURLToPath(new URL('../../../examples/cron.yaml', import.meta.url));
 
 describe('CronJobs with kubectl (seed: scheduling Jobs with cron)', { skip: kubectlUnavailable(), timeout: 300_000 }, () => {
   let c: TestCluster;
-  let binder: { stop(): Promise<void> };
 
   before(async () => {
     c = await startCluster({ args: ['--nodes', '2', '--runtime', 'process'] });
-    binder = startBinder(c, ['node-1', 'node-2']);
   });
   after(async () => {
-    await binder?.stop();
     await c?.stop();
   });
 
@@ -75,6 +49,7 @@ describe('CronJobs with kubectl (seed: scheduling Jobs with cron)', { skip: kube
         return /\s0\s+\d+s\s+\d+s$/.test(r) ? r : undefined;
       }, 10_000, 'ACTIVE back to 0');
       assert.match(row, /^hello\s+\*\/1 \* \* \* \*\s+<none>\s+False\s+0\s+\d+s\s+\d+s$/);
+      assert.match(await c.k(['logs', `job/${name}`]), /^\w{3} \w{3} +\d+ \d\d:\d\d:\d\d \w+ \d{4}\nHello from the Kubernetes cluster\n$/);
       const pods = (await c.k(['get', 'pods', '-l', `job-name=${name}`, '--no-headers'])).trim();
       assert.match(pods, new RegExp(`^${name}-\\S+\\s+0/1\\s+Completed\\s+0\\s+`));
       const events = await c.k(['get', 'events', '--field-selector', 'involvedObject.name=hello', '-o', 'jsonpath={range .items[*]}{.reason}: {.message}{"\\n"}{end}']);

@@ -4,9 +4,6 @@
  * the seed's `kubectl describe job` shape; `kubectl wait` for complete and failed Jobs; scaling
  * with `kubectl patch` (kubectl scale has no Job support: the API serves no scale subresource);
  * the work-queue example drained by three workers.
- *
- * Until the scheduler is part of `skiff server`, a stand-in binds pending pods round-robin
- * (a real scheduler winning the race is fine: the second binding is refused).
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,42 +18,15 @@ import { waitFor } from '../helpers/in-process.js';
 
 const EXAMPLES = fileURLToPath(new URL('../../../examples/', import.meta.url));
 
-/** Binds unscheduled pods to the nodes in turn until stopped (scheduler stand-in). */
-function startBinder(c: TestCluster, nodes: string[]): { stop(): Promise<void> } {
-  let stopped = false;
-  let turn = 0;
-  const loop = (async () => {
-    while (!stopped) {
-      const r = await c.kubectl(['get', 'pods', '-A', '--field-selector', 'spec.nodeName=', '-o', 'jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name}{"\\n"}{end}']);
-      for (const line of r.stdout.split('\n').filter(Boolean)) {
-        const [ns, name] = line.split('/') as [string, string];
-        const node = nodes[turn++ % nodes.length]!;
-        const binding = JSON.stringify({ apiVersion: 'v1', kind: 'Binding', metadata: { name }, target: { apiVersion: 'v1', kind: 'Node', name: node } });
-        await c.kubectl(['create', '--raw', `/api/v1/namespaces/${ns}/pods/${name}/binding`, '-f', '-'], { input: binding });
-      }
-      await new Promise((res) => setTimeout(res, 250));
-    }
-  })();
-  return {
-    async stop() {
-      stopped = true;
-      await loop;
-    },
-  };
-}
-
 describe('Jobs with kubectl (seed: run-to-completion Jobs)', { skip: kubectlUnavailable() }, () => {
   let c: TestCluster;
-  let binder: { stop(): Promise<void> };
   let scratch: string;
 
   before(async () => {
     scratch = await mkdtemp(join(tmpdir(), 'skiff-jobs-'));
     c = await startCluster({ args: ['--nodes', '2', '--runtime', 'process'] });
-    binder = startBinder(c, ['node-1', 'node-2']);
   });
   after(async () => {
-    await binder?.stop();
     await c?.stop();
     await rm(scratch, { recursive: true, force: true });
   });
@@ -105,9 +75,7 @@ describe('Jobs with kubectl (seed: run-to-completion Jobs)', { skip: kubectlUnav
     const dbFiles = (await readdir(join(dataDir, 'mysql_3306'))).sort();
     assert.deepEqual(dbFiles, ['cloudshop.db', 'mysql.db']);
 
-    const logs = await c.kubectl(['logs', 'job/db-init']);
-    if (logs.code === 0) assert.match(logs.stdout, /^database cloudshop ready on mysql:3306 as root\ndatabases: cloudshop, mysql\n$/);
-    else process.stderr.write(`\n!!! kubectl logs job/db-init not served yet (${logs.stderr.trim()}): log check SKIPPED !!!\n\n`);
+    assert.equal(await c.k(['logs', 'job/db-init']), 'database cloudshop ready on mysql:3306 as root\ndatabases: cloudshop, mysql\n');
   });
 
   test('kubectl wait --for=condition=failed: backoffLimit 0 and a failing command', async () => {
@@ -121,6 +89,7 @@ describe('Jobs with kubectl (seed: run-to-completion Jobs)', { skip: kubectlUnav
     assert.equal(reason, 'BackoffLimitExceeded');
     const pod = (await c.k(['get', 'pods', '-l', 'job-name=broken', '--no-headers'])).trim();
     assert.match(pod, /^broken-\S+\s+0\/1\s+Error\s+0\s+/);
+    assert.equal(await c.k(['logs', 'job/broken']), 'oops\n');
   });
 
   test('scaling: kubectl scale is refused for Jobs (no scale subresource, as in Kubernetes); kubectl patch changes parallelism', async () => {
@@ -201,9 +170,7 @@ describe('Jobs with kubectl (seed: run-to-completion Jobs)', { skip: kubectlUnav
       const ix = p.metadata.annotations['batch.kubernetes.io/job-completion-index']!;
       assert.match(p.metadata.name, new RegExp(`^indexed-job-${ix}-[a-z0-9]{5}$`));
       assert.equal(p.spec.hostname, `indexed-job-${ix}`);
-      const logs = await c.kubectl(['logs', '-n', 'indexed', p.metadata.name]);
-      if (logs.code === 0) assert.equal(logs.stdout, `${['oof', 'rab', 'zab', 'xuq', 'zyx'][Number(ix)]}\n`);
-      else process.stderr.write(`\n!!! kubectl logs not served yet (${logs.stderr.trim()}): per-index output check SKIPPED !!!\n\n`);
+      assert.equal(await c.k(['logs', '-n', 'indexed', p.metadata.name]), `${['oof', 'rab', 'zab', 'xuq', 'zyx'][Number(ix)]}\n`);
     }
   });
 });
