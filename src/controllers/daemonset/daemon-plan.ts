@@ -284,7 +284,8 @@ export function computeDaemonCounts(input: PlanInput): DaemonCounts {
     c.desiredNumberScheduled++;
     if (!scheduled) continue;
     c.currentNumberScheduled++;
-    const oldest = [...pods].sort(compareDaemonPods)[0]!;
+    let oldest = pods[0]!;
+    for (let i = 1; i < pods.length; i++) if (compareDaemonPods(pods[i]!, oldest) < 0) oldest = pods[i]!;
     if (isPodReady(oldest)) {
       c.numberReady++;
       if (isPodAvailable(oldest, minReady, nowMs)) c.numberAvailable++;

@@ -166,20 +166,24 @@ export class DaemonSetController implements Controller {
       });
       let requeueAfterMs: number | undefined;
       const errors: unknown[] = [];
-      const managePlan = planManage(input(claimed), backoff);
+      const claimedInput = input(claimed);
+      const managePlan = planManage(claimedInput, backoff);
       requeueAfterMs = managePlan.requeueAfterMs;
       errors.push(...(await this.execute(ctx, ds, key, managePlan, hash, expectations, podControl, recorder)));
       // The rolling update runs on a quiet node map only: after creates or deletes it waits for
       // the informer to show them (the next sync), as Kubernetes waits for its expectations.
-      const quiet = managePlan.createOn.length === 0 && managePlan.deletePods.length === 0;
+      let quiet = managePlan.createOn.length === 0 && managePlan.deletePods.length === 0;
       if (errors.length === 0 && quiet && expectations.satisfied(key) && (ds.spec?.updateStrategy?.type ?? 'RollingUpdate') === 'RollingUpdate') {
-        errors.push(...(await this.execute(ctx, ds, key, planRollingUpdate(input(claimed)), hash, expectations, podControl, recorder)));
+        const rollPlan = planRollingUpdate(claimedInput);
+        quiet = rollPlan.createOn.length === 0 && rollPlan.deletePods.length === 0;
+        errors.push(...(await this.execute(ctx, ds, key, rollPlan, hash, expectations, podControl, recorder)));
       }
       if (errors.length === 0) {
         const live = controlledBy(podInformer.store, owner.uid);
         await history.cleanup(ds, old, live);
       }
-      const statusResult = await this.writeStatus(ctx, ds, input(ownedPods()), true);
+      // Without writes the claimed pods are the status's pods; after writes, read the cache again.
+      const statusResult = await this.writeStatus(ctx, ds, quiet ? claimedInput : input(ownedPods()), true);
       if (errors.length > 0) throw errors[0];
       if (statusResult) requeueAfterMs = requeueAfterMs === undefined ? statusResult.requeueAfterMs : Math.min(requeueAfterMs, statusResult.requeueAfterMs);
       return requeueAfterMs === undefined ? undefined : { requeueAfterMs };
