@@ -122,8 +122,10 @@ describe('Deployments with kubectl on three simulated nodes', { skip: kubectlUna
     assert.equal((await k(['get', 'deploy', 'api', '-o', 'jsonpath={.metadata.annotations.deployment\\.kubernetes\\.io/revision}'])).trim(), '2');
     const history = await k(['rollout', 'history', 'deployment/api'], OLDEST_KUBECTL);
     assert.match(history, /^REVISION\s+CHANGE-CAUSE\n1\s+<none>\n2\s+image updated to 1\.16\.1\n/m);
-    const d = await k(['describe', 'deployment', 'api']);
-    assert.match(d, new RegExp(`Scaled down replica set ${revs['1']!.metadata.name} from 1 to 0`));
+    const d = await waitFor(async () => {
+      const out = await k(['describe', 'deployment', 'api']);
+      return out.includes(`Scaled down replica set ${revs['1']!.metadata.name} from 1 to 0`) ? out : undefined;
+    }, 10_000, 'the last scale-down event in describe');
     assert.match(d, new RegExp(`^OldReplicaSets:\\s+${revs['1']!.metadata.name} \\(0/0 replicas created\\)$`, 'm'));
   });
 

@@ -189,8 +189,8 @@ spec:
     assert.ok(pods.some((p) => p.name === 'stray'));
     const ref = JSON.parse(await owner('stray')) as Array<{ kind: string; name: string; controller: boolean }>;
     assert.deepEqual(ref.map((r) => [r.kind, r.name, r.controller]), [['ReplicaSet', 'adopt', true]]);
-    const creates = await c.k(['get', 'events', '--field-selector', 'involvedObject.name=adopt,reason=SuccessfulCreate', '--no-headers']);
-    assert.equal(creates.trim().split('\n').length, 1);
+    const creates = await waitFor(async () => (await c.k(['get', 'events', '--field-selector', 'involvedObject.name=adopt,reason=SuccessfulCreate', '--no-headers'])).trim(), 10_000, 'the create event');
+    assert.equal(creates.split('\n').length, 1);
   });
 
   test('scenario 5: a relabelled pod is released and replaced', async () => {

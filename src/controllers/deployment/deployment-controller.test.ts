@@ -9,6 +9,7 @@ import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { Client } from '../../client/client.js';
 import { SharedInformerFactory } from '../../client/informer-factory.js';
+import { computeHash } from '../lib/hash.js';
 import { ReplicaSetController } from '../replicaset/replicaset-controller.js';
 import { eventsFor, eventually, startFakeKubelet, startHarness, type Harness, type KubeletOptions } from '../replicaset/test-support.js';
 import { DeploymentController } from './deployment-controller.js';
@@ -98,7 +99,10 @@ test('scenario 6: a new deployment gets <name>-<hash> at revision 1, events, con
       { replicas: d.status?.replicas, updated: d.status?.updatedReplicas, ready: d.status?.readyReplicas, available: d.status?.availableReplicas, unavailable: d.status?.unavailableReplicas ?? 0 },
       { replicas: 3, updated: 3, ready: 3, available: 3, unavailable: 0 },
     );
-    const events = await eventsFor(h.client, NS, 'api');
+    const events = await eventually(async () => {
+      const ev = await eventsFor(h.client, NS, 'api');
+      return ev.length > 0 ? ev : undefined;
+    }, 'the scaling event');
     assert.deepEqual(events.map((e) => [e.type, e.reason, e.message]), [['Normal', 'ScalingReplicaSet', `Scaled up replica set api-${hash} from 0 to 3`]]);
   });
 });
@@ -148,7 +152,10 @@ test('scenario 7: a rolling update never exceeds replicas + surge nor drops belo
       assert.equal(byRev['1']!.spec!.replicas, 0, 'the old set remains at 0');
       assert.equal(byRev['2']!.spec!.replicas, 3);
       assert.equal(byRev['2']!.spec!.template!.spec!.containers[0]!.image, 'nginx:1.16.1');
-      const scaling = (await eventsFor(h.client, NS, 'api')).filter((e) => e.reason === 'ScalingReplicaSet').map((e) => e.message);
+      const scaling = await eventually(async () => {
+        const ev = (await eventsFor(h.client, NS, 'api')).filter((e) => e.reason === 'ScalingReplicaSet').map((e) => e.message);
+        return ev.length >= 7 ? ev : undefined;
+      }, 'seven scaling events');
       const oldName = byRev['1']!.metadata!.name!;
       const newName = byRev['2']!.metadata!.name!;
       assert.deepEqual(scaling, [
@@ -191,7 +198,10 @@ test('scenario 8: Recreate removes every old pod before the first new pod is cre
       const d = await rolledOut(h.client, 'api');
       assert.equal(rev(d), '2');
       assert.deepEqual(log, ['old-deleted', 'old-deleted', 'old-deleted', 'new-added', 'new-added', 'new-added']);
-      const msgs = (await eventsFor(h.client, NS, 'api')).filter((e) => e.reason === 'ScalingReplicaSet').map((e) => e.message);
+      const msgs = await eventually(async () => {
+        const ev = (await eventsFor(h.client, NS, 'api')).filter((e) => e.reason === 'ScalingReplicaSet').map((e) => e.message);
+        return ev.length >= 3 ? ev : undefined;
+      }, 'three scaling events');
       assert.equal(msgs.length, 3);
       assert.match(msgs[1]!, /^Scaled down replica set api-\w+ from 3 to 0$/);
       assert.match(msgs[2]!, /^Scaled up replica set api-\w+ from 0 to 3$/);
@@ -334,5 +344,40 @@ test('proportional scaling during a stuck rollout (10 → 15 replicas, maxSurge 
       const s = await sizes();
       return s['1'] === 11 && s['2'] === 7;
     }, 'the 5 extra replicas shared 3 old / 2 new');
+  });
+});
+
+test('a name taken by a foreign ReplicaSet bumps collisionCount and the set gets the next hash', async () => {
+  await withCluster({ nodes: ['n1'] }, async (h) => {
+    // Paused and new: no set is created yet, so the hash the controller will use can be computed.
+    const created = await h.client.deployments(NS).create(deployment('api', 1, { paused: true }));
+    const hash = computeHash(created.spec!.template, undefined);
+    await h.client.replicaSets(NS).create({
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: { name: `api-${hash}`, namespace: NS },
+      spec: { replicas: 0, selector: { matchLabels: { other: 'x' } }, template: { metadata: { labels: { other: 'x' } }, spec: { containers: [{ name: 'c', image: 'other' }] } } },
+    });
+    await h.client.deployments(NS).patch('api', 'merge', { spec: { paused: false } });
+    const d = await rolledOut(h.client, 'api');
+    assert.equal(d.status?.collisionCount, 1);
+    const [rs] = await setsOf(h.client, 'api');
+    assert.equal(rs!.metadata!.name, `api-${computeHash(created.spec!.template, 1)}`);
+    assert.equal((await h.client.replicaSets(NS).get(`api-${hash}`)).metadata?.ownerReferences, undefined, 'the foreign set is left alone');
+  });
+});
+
+test('a ReplicaSet failing to create pods surfaces as the deployment ReplicaFailure condition', async () => {
+  await withCluster({ nodes: ['n1'] }, async (h) => {
+    h.intercept((req) =>
+      req.method === 'POST' && req.path === `/api/v1/namespaces/${NS}/pods` ? { code: 403, reason: 'Forbidden', message: 'pods "api-" is forbidden: exceeded quota: q' } : undefined,
+    );
+    await h.client.deployments(NS).create(deployment('api', 2));
+    const failure = await eventually(async () => cond(await h.client.deployments(NS).get('api'), 'ReplicaFailure'), 'ReplicaFailure on the deployment');
+    assert.deepEqual([failure.status, failure.reason, failure.message], ['True', 'FailedCreate', 'pods "api-" is forbidden: exceeded quota: q']);
+    assert.equal(failure.lastUpdateTime, failure.lastTransitionTime);
+    h.intercept(undefined);
+    const d = await rolledOut(h.client, 'api', 30_000);
+    assert.equal(cond(d, 'ReplicaFailure'), undefined);
   });
 });

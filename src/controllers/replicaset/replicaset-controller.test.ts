@@ -141,7 +141,11 @@ test('scenario 4: a matching bare pod is adopted and only the missing pods are c
     assert.ok(adopted, 'the bare pod is adopted');
     assert.equal(adopted.metadata!.uid, bare.metadata!.uid);
     assert.deepEqual(adopted.metadata!.ownerReferences?.[0], { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web', uid: rs.metadata!.uid, controller: true, blockOwnerDeletion: true });
-    const creates = (await eventsFor(h.client, NS, 'web')).filter((e) => e.reason === 'SuccessfulCreate');
+    // Events are written asynchronously: wait for the one create to be recorded.
+    const creates = await eventually(async () => {
+      const ev = (await eventsFor(h.client, NS, 'web')).filter((e) => e.reason === 'SuccessfulCreate');
+      return ev.length > 0 ? ev : undefined;
+    }, 'the SuccessfulCreate event');
     assert.equal(creates.length, 1);
     assert.equal((await h.client.pods(NS).list()).items.length, 2);
   });
@@ -218,7 +222,10 @@ test('a refused create sets ReplicaFailure FailedCreate and a FailedCreate warni
     assert.equal(cond.status, 'True');
     assert.equal(cond.reason, 'FailedCreate');
     assert.match(cond.message ?? '', /exceeded quota/);
-    const warnings = await eventually(async () => (await eventsFor(h.client, NS, 'web')).filter((e) => e.reason === 'FailedCreate'), 'FailedCreate event');
+    const warnings = await eventually(async () => {
+      const ev = (await eventsFor(h.client, NS, 'web')).filter((e) => e.reason === 'FailedCreate');
+      return ev.length > 0 ? ev : undefined;
+    }, 'FailedCreate event');
     assert.equal(warnings[0]!.type, 'Warning');
     assert.match(warnings[0]!.message, /^Error creating: pods "web-" is forbidden: exceeded quota/);
     h.intercept(undefined);
