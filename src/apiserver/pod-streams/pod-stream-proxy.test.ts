@@ -1,6 +1,6 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,7 @@ import { createStreamsHandler } from '../../agent/streams/streams-handler.js';
 import { FakeStreamsBackend, runningPod } from '../../agent/streams/testing/fake-backend.js';
 import { spdyUpgrade, webSocketSession, readAll } from '../../agent/streams/testing/clients.js';
 import { PodStreamProxy } from './pod-stream-proxy.js';
+import { waitFor } from '../../../test/helpers/in-process.js';
 import { validateContainer } from './pod-target.js';
 import { kubeletEndpoint } from './kubelet-dialer.js';
 
@@ -133,6 +134,30 @@ describe('API server pods/log, exec and portforward through an agent', () => {
     assert.equal(JSON.parse(prev.body).message, 'previous terminated container "c" in pod "p" not found');
     assert.deepEqual(await get(apiPort, '/api/v1/namespaces/default/pods/pending/log', creds.adminToken), { status: 200, body: '' });
     assert.equal((await get(apiPort, '/api/v1/namespaces/default/pods/p/log', 'not-a-token')).status, 401);
+  });
+
+  test('pods/log?follow=true streams new lines and stops reading on the agent when the client leaves', async () => {
+    const uid = api.registry.get(pods, 'default', 'p').obj.metadata.uid!;
+    const log = backend.logFiles(uid, 'c', false)[0]!;
+    const watchers = () => backend.followers(uid, 'c');
+    const got = await new Promise<string>((resolve, reject) => {
+      const req = request(
+        { host: '127.0.0.1', port: apiPort, path: '/api/v1/namespaces/default/pods/p/log?follow=true&tailLines=0', rejectUnauthorized: false, headers: { authorization: `Bearer ${creds.adminToken}` } },
+        (res) => {
+          res.setEncoding('utf8');
+          res.on('data', (d: string) => {
+            req.destroy();
+            resolve(d);
+          });
+        },
+      );
+      req.on('error', (err) => (err.message.includes('socket hang up') ? undefined : reject(err)));
+      req.end();
+      // Written once the follow is in place (the agent subscribed to the container's stop).
+      void waitFor(() => watchers() === 1, 5_000, 'the agent to follow').then(() => appendFile(log, '2024-01-01T00:00:02Z stdout F later\n'));
+    });
+    assert.equal(got, 'later\n');
+    await waitFor(() => watchers() === 0, 5_000, 'the agent to stop following');
   });
 
   test('the agent certificate is pinned: a node publishing another fingerprint is not trusted', async () => {

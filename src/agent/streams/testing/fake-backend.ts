@@ -40,6 +40,11 @@ export class FakeStreamsBackend implements StreamsBackend {
     return this.states.get(`${podUid}/${container}`) ?? 'waiting';
   }
 
+  /** How many log follows are waiting on the container (subscribed to its stop). */
+  followers(podUid: string, container: string): number {
+    return this.events.listenerCount(`${podUid}/${container}`);
+  }
+
   onContainerStopped(podUid: string, container: string, cb: () => void): () => void {
     this.events.on(`${podUid}/${container}`, cb);
     return () => this.events.off(`${podUid}/${container}`, cb);
