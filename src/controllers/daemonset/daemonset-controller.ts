@@ -25,7 +25,7 @@ import { runWorkers, type SyncResult } from '../../client/workers.js';
 import type { Controller, ControllerContext } from '../controller.js';
 import { ControllerHistory } from '../history/controller-history.js';
 import { claimChildren, ownerOf } from '../lib/controller-ref.js';
-import { Expectations } from '../lib/expectations.js';
+import { Expectations, EXPECTATIONS_TTL_MS } from '../lib/expectations.js';
 import { claimCandidates, controlledBy, OWNER_INDEXERS } from '../lib/owner-indexes.js';
 import { PodControl, podFromTemplate } from '../lib/pod-control.js';
 import { isPodReady } from '../lib/pod-utils.js';
@@ -155,7 +155,10 @@ export class DaemonSetController implements Controller {
       if (!expectations.satisfied(key)) {
         // Earlier creates/deletes are not all visible yet: report what is known, nothing more,
         // and keep observedGeneration (this generation was not acted on).
-        return this.writeStatus(ctx, ds, input(ownedPods()), false);
+        await this.writeStatus(ctx, ds, input(ownedPods()), false);
+        // Informer events lower the expectations and requeue the set; should one never come,
+        // look again when the expectations expire.
+        return { requeueAfterMs: EXPECTATIONS_TTL_MS + 1000 };
       }
       const claimed = await claimChildren<Pod>({
         owner,

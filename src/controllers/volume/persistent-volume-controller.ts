@@ -312,8 +312,9 @@ class Binder {
       return;
     }
     // Kubernetes' pvc-protection keeps a claim while a pod uses it; Skiff's API server has no such
-    // admission, so the data stays until no pod on the node still mounts the old claim.
-    if (this.pods.store.byIndex(PODS_BY_CLAIM_INDEX, claim).some((p) => !isPodTerminal(p))) return;
+    // admission, so the data stays until no running pod still mounts the old claim. (Once a new
+    // claim of the same name exists, pods naming it mount the new claim, not this volume.)
+    if (!this.claims.store.get(claim) && this.pods.store.byIndex(PODS_BY_CLAIM_INDEX, claim).some((p) => !isPodTerminal(p))) return;
     try {
       await this.ctx.client.persistentVolumes().delete(pv.metadata!.name!, { preconditions: { uid: pv.metadata!.uid! } });
     } catch (err) {
