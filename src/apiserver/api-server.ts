@@ -4,6 +4,7 @@
  * hook). Returns the handler too, so in-process components use the same code path as kubectl.
  */
 import type { Store } from '../storage/store.js';
+import type { KubeObject } from '../api/object.js';
 import type { ApiHandler } from '../api/http.js';
 import { isAlreadyExists } from '../api/errors.js';
 import { findResource } from '../api/resources.js';
@@ -17,6 +18,10 @@ import type { ClusterCredentials } from './auth/credentials.js';
 import type { PodStreamProvider } from './handlers/subresources.js';
 import type { ProtobufDecoder } from './handlers/body.js';
 import type { ResourceInfo } from '../api/resources.js';
+import { ServiceAllocator, type PortRange } from './allocators/service-allocator.js';
+import { reconcileKubernetesService } from './allocators/kubernetes-service.js';
+import { advertiseAddress } from './allocators/advertise-address.js';
+import type { Service } from 'kubernetes-types/core/v1.js';
 
 /** Namespaces that exist from the first start, as in every Kubernetes cluster. */
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
@@ -32,6 +37,8 @@ export interface ApiServerOptions {
   openapi?: OpenAPIServer;
   protobuf?: ProtobufDecoder;
   podStreams?: PodStreamProvider;
+  /** Service cluster IPs (`--service-cidr`) and node ports; also creates the `kubernetes` Service. */
+  serviceNetwork?: { serviceCIDR: string; nodePortRange?: PortRange };
   log: (msg: string) => void;
 }
 
@@ -39,6 +46,8 @@ export interface RunningApiServer {
   handler: ApiHandler;
   registry: Registry;
   cache: ObjectCache;
+  /** Allocates Service cluster IPs and node ports (with `serviceNetwork`). */
+  serviceAllocator?: ServiceAllocator;
   port: number;
   /** `https://host:port` for clients. */
   url: string;
@@ -49,11 +58,21 @@ export interface RunningApiServer {
 export async function startApiServer(opts: ApiServerOptions): Promise<RunningApiServer> {
   const cache = new ObjectCache(opts.store, { log: opts.log });
   await cache.start();
+  // Allocations are derived from the stored Services (the cache), so they survive restarts.
+  const allocator = opts.serviceNetwork
+    ? new ServiceAllocator({ ...opts.serviceNetwork, services: () => mapEntries(cache.scan('services', ''), (e) => e.obj as unknown as Service) })
+    : undefined;
   const registry = new Registry({
     store: opts.store,
     cache,
     strategyFor: opts.strategyFor,
     ...(opts.managedFields ? { managedFields: opts.managedFields } : {}),
+    ...(allocator
+      ? {
+          allocationsFor: (info: ResourceInfo) =>
+            info.group === '' && info.resource === 'services' ? { allocate: (n: KubeObject, o: KubeObject | undefined, dry: boolean) => allocator.allocate(n as unknown as Service, o as unknown as Service | undefined, dry) } : undefined,
+        }
+      : {}),
   });
   await ensureSystemNamespaces(registry);
   const listenHost = opts.bindAddress;
@@ -78,12 +97,20 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     ...(opts.podStreams?.upgradeHandler ? { onUpgrade: opts.podStreams.upgradeHandler(handler) } : {}),
   });
   const { port } = await https.listen(opts.port, listenHost);
+  if (allocator) {
+    try {
+      await reconcileKubernetesService(registry, { clusterIP: allocator.kubernetesServiceIP, endpointIP: advertiseAddress(listenHost), port });
+    } catch (err) {
+      opts.log(`cannot create the kubernetes Service: ${(err as Error).message}`);
+    }
+  }
   ready = true;
   const clientHost = listenHost === '0.0.0.0' || listenHost === '::' ? '127.0.0.1' : listenHost;
   return {
     handler,
     registry,
     cache,
+    ...(allocator ? { serviceAllocator: allocator } : {}),
     port,
     url: `https://${hostForUrl(clientHost)}:${port}`,
     async stop() {
@@ -108,4 +135,8 @@ async function ensureSystemNamespaces(registry: Registry): Promise<void> {
       if (!isAlreadyExists(err)) throw err;
     }
   }
+}
+
+function* mapEntries<A, B>(it: Iterable<A>, f: (a: A) => B): Generator<B> {
+  for (const a of it) yield f(a);
 }

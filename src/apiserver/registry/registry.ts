@@ -23,7 +23,7 @@ import {
 import type { ObjectCache, CacheEntry } from './object-cache.js';
 import { objectKeyFor, storageResource } from './keys.js';
 import { generateName, newUID, rfc3339 } from './system-fields.js';
-import type { Strategy } from './strategy-contract.js';
+import type { AllocationHook, Strategy } from './strategy-contract.js';
 import { validateFinalizers, validateObjectMetaUpdate } from '../../api/validation/object-meta.js';
 import { FieldPath } from '../../api/validation/field-errors.js';
 
@@ -59,6 +59,8 @@ export interface RegistryOptions {
   cache: ObjectCache;
   strategyFor: (info: ResourceInfo) => Strategy;
   managedFields?: ManagedFieldsHook;
+  /** Allocations some kinds make on write (Service cluster IPs and node ports). */
+  allocationsFor?: (info: ResourceInfo) => AllocationHook | undefined;
   now?: () => number;
 }
 
@@ -70,6 +72,7 @@ export class Registry {
   readonly cache: ObjectCache;
   private readonly strategyFor: (info: ResourceInfo) => Strategy;
   private readonly managedFields: ManagedFieldsHook | undefined;
+  private readonly allocationsFor: ((info: ResourceInfo) => AllocationHook | undefined) | undefined;
   readonly now: () => number;
 
   constructor(opts: RegistryOptions) {
@@ -77,6 +80,7 @@ export class Registry {
     this.cache = opts.cache;
     this.strategyFor = opts.strategyFor;
     this.managedFields = opts.managedFields;
+    this.allocationsFor = opts.allocationsFor;
     this.now = opts.now ?? Date.now;
   }
 
@@ -205,17 +209,23 @@ export class Registry {
 
     if (opts.dryRun) {
       if (this.peek(info, namespace, meta.name)) throw alreadyExists(info, meta.name);
+      this.allocationsFor?.(info)?.allocate(obj, undefined, true);
       return obj as StoredObject;
     }
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const kv = await this.store.create(this.key(info, namespace, meta.name), this.encode(obj), ttlFor(info));
-        return await this.settle(info, kv);
-      } catch (err) {
-        if (!(err instanceof KeyExistsError)) throw err;
-        if (!generated || attempt >= GENERATE_NAME_RETRIES) throw alreadyExists(info, meta.name);
-        meta.name = generateName(meta.generateName!);
+    const release = this.allocationsFor?.(info)?.allocate(obj, undefined, false);
+    try {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const kv = await this.store.create(this.key(info, namespace, meta.name), this.encode(obj), ttlFor(info));
+          return await this.settle(info, kv);
+        } catch (err) {
+          if (!(err instanceof KeyExistsError)) throw err;
+          if (!generated || attempt >= GENERATE_NAME_RETRIES) throw alreadyExists(info, meta.name);
+          meta.name = generateName(meta.generateName!);
+        }
       }
+    } finally {
+      release?.();
     }
   }
 
@@ -248,8 +258,13 @@ export class Registry {
         throw conflict(info, name, STALE_OBJECT_MESSAGE);
       }
       const prepared = this.prepareUpdate(info, cur.obj, next, opts);
+      const allocations = opts.subresource ? undefined : this.allocationsFor?.(info);
       if (sameObject(prepared, cur.obj)) return cur.obj;
-      if (opts.dryRun) return prepared as StoredObject;
+      if (opts.dryRun) {
+        allocations?.allocate(prepared, cur.obj, true);
+        return prepared as StoredObject;
+      }
+      const release = allocations?.allocate(prepared, cur.obj, false);
       try {
         const kv = await this.store.update(cur.key, this.encode(prepared), cur.rev, ttlFor(info));
         const written = await this.settle(info, kv);
@@ -269,6 +284,8 @@ export class Registry {
           continue;
         }
         throw err;
+      } finally {
+        release?.();
       }
     }
   }

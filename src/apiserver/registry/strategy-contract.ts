@@ -16,3 +16,13 @@ export interface Strategy {
   validateStatusUpdate(newObj: KubeObject, oldObj: KubeObject): FieldError[];
   generationChanged(newObj: KubeObject, oldObj: KubeObject): boolean;
 }
+
+/**
+ * A resource whose objects hold values allocated from a shared pool (Service cluster IPs and node
+ * ports: Kubernetes' BeginCreate/BeginUpdate hooks of the service REST). `allocate` runs after
+ * validation, right before the write, and may fill fields in `newObj`; the registry calls the
+ * returned release once the write has settled in the cache or failed.
+ */
+export interface AllocationHook {
+  allocate(newObj: KubeObject, oldObj: KubeObject | undefined, dryRun: boolean): () => void;
+}
