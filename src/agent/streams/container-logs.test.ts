@@ -17,6 +17,7 @@ test('CRI lines: stream, partial tag, content with its newline', () => {
   assert.equal(parseCriLine(Buffer.from('2024-05-01T10:00:00Z stderr P part\n'))!.content.toString(), 'part');
   assert.equal(parseCriLine(Buffer.from('2024-05-01T10:00:00Z stdout F:x  spaced\n'))!.content.toString(), ' spaced\n');
   assert.equal(parseCriLine(Buffer.from('2024-05-01T10:00:00Z other F x\n')), undefined);
+  assert.equal(parseCriLine(Buffer.from('2024-05-01T10:00:00.25Z stdout F x\n'))!.time()!.fixed, '2024-05-01T10:00:00.250000000Z');
   assert.equal(parseCriLine(Buffer.from('garbage\n')), undefined);
 });
 

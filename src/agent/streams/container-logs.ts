@@ -75,27 +75,37 @@ export function parseTimestamp(text: string): ParsedTime | undefined {
 }
 
 interface LogLine {
-  time: ParsedTime;
+  /** The line's timestamp, parsed on demand (only `since` and `timestamps` need it). */
+  time(): ParsedTime | undefined;
   content: Buffer;
 }
 
-/** Parses one CRI log line (with its newline); undefined when it is not one. */
+const SPACE = 0x20;
+const STDOUT = Buffer.from('stdout');
+const STDERR = Buffer.from('stderr');
+
+/**
+ * Parses one CRI log line (with its newline); undefined when it is not one. Byte-level, as
+ * this runs for every line of a log: the timestamp is only decoded when asked for.
+ */
 export function parseCriLine(line: Buffer): LogLine | undefined {
-  const s1 = line.indexOf(0x20);
-  if (s1 < 0) return undefined;
-  const time = parseTimestamp(line.toString('latin1', 0, s1));
-  if (!time) return undefined;
-  const s2 = line.indexOf(0x20, s1 + 1);
-  if (s2 < 0) return undefined;
-  const stream = line.toString('latin1', s1 + 1, s2);
-  if (stream !== 'stdout' && stream !== 'stderr') return undefined;
-  const s3 = line.indexOf(0x20, s2 + 1);
+  const s1 = line.indexOf(SPACE);
+  // An RFC3339 timestamp is at least 20 characters and starts with the year.
+  if (s1 < 20 || line[0]! < 0x30 || line[0]! > 0x39) return undefined;
+  const s2 = s1 + 7;
+  if (line[s2] !== SPACE || (line.compare(STDOUT, 0, 6, s1 + 1, s2) !== 0 && line.compare(STDERR, 0, 6, s1 + 1, s2) !== 0)) return undefined;
+  const s3 = line.indexOf(SPACE, s2 + 1);
   if (s3 < 0) return undefined;
-  const partial = line.toString('latin1', s2 + 1, s3).split(':')[0] === 'P';
+  // The first tag (tags are ':'-separated) is P for a partial line, F for a full one.
+  const partial = line[s2 + 1] === 0x50 && (s3 === s2 + 2 || line[s2 + 2] === 0x3a);
   let content = line.subarray(s3 + 1);
   // A partial line's newline is the file's, not the program's: drop it.
   if (partial && content.length > 0 && content[content.length - 1] === 0x0a) content = content.subarray(0, -1);
-  return { time, content };
+  let parsed: ParsedTime | undefined | null = null;
+  return {
+    time: () => (parsed === null ? (parsed = parseTimestamp(line.toString('latin1', 0, s1))) : parsed),
+    content,
+  };
 }
 
 /** Where reading starts: file index and byte offset. */
@@ -183,10 +193,11 @@ export async function writeContainerLogs(source: LogSource, opts: ContainerLogOp
     for (const raw of lines) {
       if (limited && linesLeft <= 0) return { chunks, more: false };
       const line = parseCriLine(raw);
-      if (!line) continue;
+      const time = line && (opts.sinceMs !== undefined || opts.timestamps) ? line.time() : undefined;
+      if (!line || (time === undefined && (opts.sinceMs !== undefined || opts.timestamps))) continue;
       if (limited) linesLeft--;
-      if (opts.sinceMs !== undefined && line.time.ms < opts.sinceMs) continue;
-      let text = opts.timestamps ? Buffer.concat([Buffer.from(line.time.fixed + ' '), line.content]) : line.content;
+      if (opts.sinceMs !== undefined && time!.ms < opts.sinceMs) continue;
+      let text = opts.timestamps ? Buffer.concat([Buffer.from(time!.fixed + ' '), line.content]) : line.content;
       if (text.length > bytesLeft) text = text.subarray(0, bytesLeft);
       chunks.push(text);
       bytesLeft -= text.length;
