@@ -29,7 +29,7 @@ export function calculateStatus(rs: ReplicaSet, pods: readonly Pod[], manageErro
     if (templateLabels.matches(pod.metadata?.labels)) fullyLabeled++;
     if (isPodReady(pod)) {
       ready++;
-      if (isPodAvailable(pod, minReadySeconds, nowMs)) available++;
+      if (minReadySeconds <= 0 || isPodAvailable(pod, minReadySeconds, nowMs)) available++;
     }
   }
 
