@@ -525,6 +525,8 @@ export function validatePersistentVolumeClaimUpdate(pvc: PersistentVolumeClaim, 
   const b = structuredClone(old.spec ?? {});
   // A claim bound by the controller gets volumeName filled in: allowed once.
   if (!b.volumeName) delete a.volumeName;
+  // RetroactiveDefaultStorageClass (GA in 1.28): an unset storageClassName may be set once.
+  if (b.storageClassName === undefined || b.storageClassName === null) delete a.storageClassName;
   if (old.spec?.volumeName) {
     if (a.resources) a.resources.requests = b.resources?.requests;
     a.volumeAttributesClassName = b.volumeAttributesClassName;
