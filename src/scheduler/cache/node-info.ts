@@ -6,6 +6,7 @@
 import type { Node, Taint } from 'kubernetes-types/core/v1.js';
 import { emptyResource, parseAllocatable, type Resource } from '../framework/resources.js';
 import type { HostPort, PodInfo } from '../framework/pod-info.js';
+import type { NodeColumns } from './node-columns.js';
 
 /** topology.kubernetes.io/zone: default spreading also balances zones. */
 export const LABEL_ZONE = 'topology.kubernetes.io/zone';
@@ -40,6 +41,9 @@ export class NodeInfo {
   simple = true;
   /** Bumped on every change, for snapshot consumers and tests. */
   generation = 0;
+  /** Slot in the cache's columns (-1: not a scheduling candidate). */
+  slot = -1;
+  columns: NodeColumns | undefined;
 
   constructor(readonly name: string) {}
 
@@ -58,6 +62,12 @@ export class NodeInfo {
     this.zone = this.labels?.[LABEL_ZONE];
     this.hasHostname = this.labels?.[LABEL_HOSTNAME] !== undefined;
     this.generation++;
+    this.writeColumns();
+  }
+
+  /** Copies the numbers the scheduler scans into this node's column slot. */
+  writeColumns(): void {
+    if (this.columns && this.slot >= 0) this.columns.write(this.slot, this);
   }
 
   /** The pod count the NodeResourcesFit filter compares with `allowedPods`. */
@@ -83,6 +93,7 @@ export class NodeInfo {
     }
     if (pi.spreadId >= 0 && !pi.terminating) this.spreadCounts.set(pi.spreadId, (this.spreadCounts.get(pi.spreadId) ?? 0) + 1);
     this.generation++;
+    this.writeColumns();
   }
 
   /** Removes a pod; returns it (undefined if it was not here). */
@@ -116,6 +127,7 @@ export class NodeInfo {
       else this.spreadCounts.set(pi.spreadId, n);
     }
     this.generation++;
+    this.writeColumns();
     return pi;
   }
 

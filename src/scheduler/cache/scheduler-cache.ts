@@ -10,6 +10,7 @@
  */
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { newPodInfo, type PodInfo } from '../framework/pod-info.js';
+import { NodeColumns } from './node-columns.js';
 import { NodeInfo } from './node-info.js';
 
 interface PodState {
@@ -21,9 +22,12 @@ interface PodState {
 
 export class SchedulerCache {
   private readonly infos = new Map<string, NodeInfo>();
-  /** Nodes that have a Node object, in a stable array for sampling (swap-remove on delete). */
+  /** Nodes that have a Node object; a node's index here is its column slot (swap-remove on delete). */
   private readonly list: NodeInfo[] = [];
-  private readonly position = new Map<string, number>();
+  /** Per-slot numbers of the nodes in `list` (scanned by the algorithm). */
+  readonly columns = new NodeColumns();
+  /** spread id → slot → pods of that owner on that node (default spreading over nodes). */
+  private readonly spreadSlots = new Map<number, Map<number, number>>();
   private readonly podStates = new Map<string, PodState>();
   /** Zone table: id → name, nodes, spread key → pods (default spreading across zones). */
   private readonly zoneIds = new Map<string, number>();
@@ -56,9 +60,13 @@ export class SchedulerCache {
     ni.zoneId = ni.zone === undefined ? -1 : this.zoneId(ni.zone);
     this.countZone(ni, +1);
     if (!hadNode) {
-      this.position.set(name, this.list.length);
+      ni.slot = this.list.length;
+      ni.columns = this.columns;
+      this.columns.ensure(ni.slot + 1);
       this.list.push(ni);
+      this.countSpreadSlots(ni, +1);
     }
+    ni.writeColumns();
     return ni;
   }
 
@@ -73,15 +81,19 @@ export class SchedulerCache {
     ni.node = undefined;
     ni.zone = undefined;
     ni.zoneId = -1;
-    const i = this.position.get(name);
-    if (i !== undefined) {
-      const last = this.list.pop() as NodeInfo;
-      if (last !== ni) {
-        this.list[i] = last;
-        this.position.set(last.name, i);
-      }
-      this.position.delete(name);
+    const i = ni.slot;
+    this.countSpreadSlots(ni, -1);
+    const last = this.list.pop() as NodeInfo;
+    if (last !== ni) {
+      // The last node takes the freed slot: move its column values and spread counts.
+      this.countSpreadSlots(last, -1);
+      this.list[i] = last;
+      last.slot = i;
+      last.writeColumns();
+      this.countSpreadSlots(last, +1);
     }
+    ni.slot = -1;
+    ni.columns = undefined;
     if (ni.pods.size === 0) this.infos.delete(name);
   }
 
@@ -182,13 +194,19 @@ export class SchedulerCache {
     if (!ni) this.infos.set(nodeName, (ni = new NodeInfo(nodeName)));
     this.spreadIdOf(pi);
     ni.addPod(pi);
-    if (ni.zoneId >= 0 && pi.spreadId >= 0 && !pi.terminating) this.bumpZone(ni.zoneId, pi.spreadId, 1);
+    if (pi.spreadId >= 0 && !pi.terminating) {
+      if (ni.zoneId >= 0) this.bumpZone(ni.zoneId, pi.spreadId, 1);
+      if (ni.slot >= 0) this.bumpSlot(pi.spreadId, ni.slot, 1);
+    }
   }
 
   private removeFromNode(pi: PodInfo, nodeName: string): void {
     const ni = this.infos.get(nodeName);
     if (!ni) return;
-    if (ni.removePod(pi.uid) && ni.zoneId >= 0 && pi.spreadId >= 0 && !pi.terminating) this.bumpZone(ni.zoneId, pi.spreadId, -1);
+    if (ni.removePod(pi.uid) && pi.spreadId >= 0 && !pi.terminating) {
+      if (ni.zoneId >= 0) this.bumpZone(ni.zoneId, pi.spreadId, -1);
+      if (ni.slot >= 0) this.bumpSlot(pi.spreadId, ni.slot, -1);
+    }
     if (!ni.node && ni.pods.size === 0) this.infos.delete(nodeName);
   }
 
@@ -212,6 +230,25 @@ export class SchedulerCache {
     if (!z) return;
     z.nodes += sign;
     for (const [key, n] of ni.spreadCounts) this.bumpZone(ni.zoneId, key, sign * n);
+  }
+
+  /** Pods of spread id `key` per node slot (undefined: none anywhere). */
+  spreadBySlot(key: number): ReadonlyMap<number, number> | undefined {
+    return this.spreadSlots.get(key);
+  }
+
+  private countSpreadSlots(ni: NodeInfo, sign: 1 | -1): void {
+    if (ni.slot < 0) return;
+    for (const [key, n] of ni.spreadCounts) this.bumpSlot(key, ni.slot, sign * n);
+  }
+
+  private bumpSlot(key: number, slot: number, delta: number): void {
+    let m = this.spreadSlots.get(key);
+    if (!m) this.spreadSlots.set(key, (m = new Map()));
+    const n = (m.get(slot) ?? 0) + delta;
+    if (n <= 0) m.delete(slot);
+    else m.set(slot, n);
+    if (m.size === 0) this.spreadSlots.delete(key);
   }
 
   private bumpZone(zoneId: number, key: number, delta: number): void {

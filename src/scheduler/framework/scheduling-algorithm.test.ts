@@ -7,6 +7,11 @@ import { fitErrorMessage, reasonHistogram, truncateMessage } from './fit-error.j
 import { newPodInfo } from './pod-info.js';
 import { evaluatePreemption } from './preemption.js';
 import { numFeasibleNodesToFind, SchedulingAlgorithm } from './scheduling-algorithm.js';
+import { scoreBalancedAllocation } from '../plugins/balanced-allocation.js';
+import { scoreNodeAffinity } from '../plugins/node-affinity.js';
+import { scoreLeastAllocated } from '../plugins/node-resources-fit.js';
+import { normalizedTopologySpread, preScoreTopologySpread, scoreTopologySpread } from '../plugins/pod-topology-spread.js';
+import { countIntolerablePreferTaints, preferNoScheduleTolerations } from '../plugins/taint-toleration.js';
 import { unresolvable, unschedulable } from './status.js';
 
 function cacheWith(n: number, cpu = '4'): SchedulerCache {
@@ -85,6 +90,56 @@ describe('SchedulingAlgorithm', () => {
       if (out.kind === 'scheduled') seen.add(out.node.name);
     }
     assert.equal(seen.size, 3);
+  });
+
+  test('the fused column scoring equals the plugins composed on NodeInfo', () => {
+    let seed = 42;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const cache = new SchedulerCache();
+    const owner = { kind: 'ReplicaSet', name: 'rs', uid: 'rs-uid' };
+    for (let i = 0; i < 60; i++) {
+      const labels: Record<string, string> = {};
+      if (rnd() < 0.7) labels['topology.kubernetes.io/zone'] = `z${Math.floor(rnd() * 3)}`;
+      if (rnd() < 0.5) labels.disk = rnd() < 0.5 ? 'ssd' : 'hdd';
+      const taints = rnd() < 0.3 ? [{ key: rnd() < 0.5 ? 'spot' : 'old', effect: 'PreferNoSchedule' }] : [];
+      const node = makeNode(`n${i}`, { cpu: `${1 + Math.floor(rnd() * 16)}`, memory: `${1 + Math.floor(rnd() * 64)}Gi`, labels, taints });
+      if (rnd() < 0.2) delete node.metadata!.labels!['kubernetes.io/hostname'];
+      cache.addOrUpdateNode(node);
+      for (let j = Math.floor(rnd() * 4); j > 0; j--) {
+        const p = makePod(`p${i}-${j}`, { cpu: rnd() < 0.5 ? `${Math.floor(rnd() * 900) + 100}m` : undefined, memory: rnd() < 0.5 ? `${Math.floor(rnd() * 900) + 100}Mi` : undefined, ...(rnd() < 0.6 ? { owner } : {}), spec: { nodeName: `n${i}` } });
+        cache.addPod({ ...p, metadata: { ...p.metadata, uid: `u${i}-${j}` } });
+      }
+    }
+    // A node removed and another re-slotted keep columns and spread counts consistent.
+    cache.removeNode('n7');
+    const pod = pi('new', {
+      cpu: '250m',
+      owner,
+      spec: {
+        tolerations: [{ key: 'spot', operator: 'Exists' }],
+        affinity: { nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 20, preference: { matchExpressions: [{ key: 'disk', operator: 'In', values: ['ssd'] }] } }, { weight: 5, preference: { matchExpressions: [{ key: 'disk', operator: 'Exists' }] } }] } },
+      },
+    });
+    const nodes = cache.nodes();
+    const algo = new SchedulingAlgorithm(cache);
+    const fused = [...algo.scoreNodes(pod, nodes).slice(0, nodes.length)];
+    const tols = preferNoScheduleTolerations(pod.tolerations);
+    const taints = nodes.map((ni) => countIntolerablePreferTaints(tols, ni));
+    const aff = nodes.map((ni) => scoreNodeAffinity(pod, ni));
+    const st = preScoreTopologySpread(pod, nodes.length, cache, [])!;
+    const spread = nodes.map((ni) => scoreTopologySpread(st, ni));
+    const maxT = Math.max(...taints);
+    const maxA = Math.max(...aff);
+    const [minS, maxS] = [Math.min(...spread), Math.max(...spread)];
+    const expected = nodes.map(
+      (ni, i) =>
+        scoreLeastAllocated(pod, ni) +
+        scoreBalancedAllocation(pod, ni) +
+        3 * (maxT === 0 ? 100 : 100 - Math.trunc((100 * taints[i]!) / maxT)) +
+        (maxA > 0 ? 2 * Math.trunc((100 * aff[i]!) / maxA) : 0) +
+        2 * normalizedTopologySpread(spread[i]!, minS, maxS),
+    );
+    assert.deepEqual(fused, expected);
   });
 
   test('unschedulable: every node evaluated, first failing plugin per node, plugins recorded', () => {

@@ -17,11 +17,11 @@ import type { SchedulerCache } from '../cache/scheduler-cache.js';
 import { filterNodeAffinity, scoreNodeAffinity, ERR_REASON_AFFINITY_CONFLICT, NODE_AFFINITY_WEIGHT } from '../plugins/node-affinity.js';
 import { filterNodeName } from '../plugins/node-name.js';
 import { filterNodePorts } from '../plugins/node-ports.js';
-import { filterNodeResourcesFit, scoreLeastAllocated, NODE_RESOURCES_FIT_WEIGHT } from '../plugins/node-resources-fit.js';
+import { filterNodeResourcesFit, NODE_RESOURCES_FIT_WEIGHT } from '../plugins/node-resources-fit.js';
 import { filterNodeUnschedulable } from '../plugins/node-unschedulable.js';
-import { BALANCED_ALLOCATION_WEIGHT, scoreBalancedAllocation } from '../plugins/balanced-allocation.js';
+import { BALANCED_ALLOCATION_WEIGHT } from '../plugins/balanced-allocation.js';
 import { countIntolerablePreferTaints, filterTaintToleration, preferNoScheduleTolerations, TAINT_TOLERATION_WEIGHT } from '../plugins/taint-toleration.js';
-import { normalizedTopologySpread, POD_TOPOLOGY_SPREAD_WEIGHT, preScoreTopologySpread, scoreTopologySpread } from '../plugins/pod-topology-spread.js';
+import { HOSTNAME_MAX_SKEW, normalizedTopologySpread, POD_TOPOLOGY_SPREAD_WEIGHT, preScoreTopologySpread, ZONE_MAX_SKEW } from '../plugins/pod-topology-spread.js';
 import { absentNodesReason, type Diagnosis, type FailedNode } from './fit-error.js';
 import type { PodInfo } from './pod-info.js';
 import { MAX_NODE_SCORE, unresolvable, type Status } from './status.js';
@@ -77,7 +77,8 @@ export interface AlgorithmOptions {
 export class SchedulingAlgorithm {
   private nextStartNodeIndex = 0;
   private readonly random: () => number;
-  private feasible: NodeInfo[] = [];
+  /** Slots of the feasible nodes of the current decision. */
+  private slots = new Int32Array(0);
   private total = new Float64Array(0);
   private taints = new Float64Array(0);
   private affinity = new Float64Array(0);
@@ -114,56 +115,64 @@ export class SchedulingAlgorithm {
       if (all.length - picked.length > 0) diagnosis.absent = { count: all.length - picked.length, status: unresolvable('NodeAffinity', absentNodesReason(['NodeAffinity'])) };
     }
 
-    const feasible = this.findFeasible(pi, nodes, all.length, diagnosis.failed);
-    if (feasible.length === 0) {
+    const count = this.findFeasible(pi, nodes, nodes === all, all.length, diagnosis.failed);
+    if (count === 0) {
       for (const f of diagnosis.failed) diagnosis.unschedulablePlugins.add(f.status.plugin);
       if (diagnosis.absent) diagnosis.unschedulablePlugins.add('NodeAffinity');
       return { kind: 'unschedulable', numAllNodes: all.length, diagnosis };
     }
-    const evaluated = feasible.length + diagnosis.failed.length;
-    if (feasible.length === 1) return { kind: 'scheduled', node: feasible[0] as NodeInfo, evaluatedNodes: evaluated, feasibleNodes: 1 };
-    return { kind: 'scheduled', node: this.selectHost(pi, feasible), evaluatedNodes: evaluated, feasibleNodes: feasible.length };
+    const evaluated = count + diagnosis.failed.length;
+    const slot = count === 1 ? (this.slots[0] as number) : this.selectHost(pi, this.slots, count);
+    return { kind: 'scheduled', node: all[slot] as NodeInfo, evaluatedNodes: evaluated, feasibleNodes: count };
   }
 
-  /** findNodesThatPassFilters: walks from nextStartNodeIndex until enough nodes are feasible. */
-  private findFeasible(pi: PodInfo, nodes: readonly NodeInfo[], numAllNodes: number, failed: FailedNode[]): NodeInfo[] {
+  /**
+   * findNodesThatPassFilters: walks from nextStartNodeIndex until enough nodes are feasible,
+   * leaving their slots in `this.slots`; returns how many. `whole` says `nodes` is the cache's
+   * full list, whose index is the slot, so the fast path reads only the columns.
+   */
+  private findFeasible(pi: PodInfo, nodes: readonly NodeInfo[], whole: boolean, numAllNodes: number, failed: FailedNode[]): number {
     const want = numFeasibleNodesToFind(nodes.length, this.opts.percentageOfNodesToScore);
-    const feasible = this.feasible;
-    feasible.length = 0;
     const n = nodes.length;
+    if (this.slots.length < n) this.slots = new Int32Array(Math.max(n, this.slots.length * 2));
+    const slots = this.slots;
+    const cols = this.cache.columns;
+    let count = 0;
     const start = n > 0 ? this.nextStartNodeIndex % n : 0;
     let processed = 0;
     const simple = pi.simple;
     const req = pi.request;
+    const needs = pi.requestsResources;
+    const cpu = req.milliCPU;
+    const mem = req.memory;
+    const eph = req.ephemeralStorage;
     for (let i = 0; i < n; i++) {
-      const ni = nodes[(start + i) % n] as NodeInfo;
+      let j = start + i;
+      if (j >= n) j -= n;
+      const slot = whole ? j : (nodes[j] as NodeInfo).slot;
       processed++;
       // Fast path: a plain pod on an untainted, uncordoned node fits when the basic resources do.
-      // Anything else (or a shortage) goes through the full chain for the exact status.
-      if (simple && ni.simple && ni.pods.size < ni.allowedPods) {
-        const a = ni.allocatable;
-        const u = ni.requested;
-        if (!pi.requestsResources || (req.milliCPU <= a.milliCPU - u.milliCPU && req.memory <= a.memory - u.memory && req.ephemeralStorage <= a.ephemeralStorage - u.ephemeralStorage)) {
-          feasible.push(ni);
-          if (feasible.length >= want) break;
-          continue;
-        }
+      // Anything else (or a shortage) goes through the full filter chain for the exact status.
+      if (simple && cols.simple[slot] === 1 && (cols.freePods[slot] as number) >= 1 && (!needs || (cpu <= (cols.freeCpu[slot] as number) && mem <= (cols.freeMem[slot] as number) && eph <= (cols.freeEph[slot] as number)))) {
+        slots[count++] = slot;
+        if (count >= want) break;
+        continue;
       }
+      const ni = nodes[j] as NodeInfo;
       const status = runFilters(pi, ni);
       if (status) failed.push({ node: ni, status });
       else {
-        feasible.push(ni);
-        if (feasible.length >= want) break;
+        slots[count++] = slot;
+        if (count >= want) break;
       }
     }
     this.nextStartNodeIndex = (this.nextStartNodeIndex + processed) % numAllNodes;
-    return feasible;
+    return count;
   }
 
-  /** Scores the feasible nodes and picks one of the best at random. */
-  private selectHost(pi: PodInfo, nodes: NodeInfo[]): NodeInfo {
-    const n = nodes.length;
-    const total = this.scoreNodes(pi, nodes);
+  /** Scores the feasible nodes and picks one of the best at random; returns its slot. */
+  private selectHost(pi: PodInfo, slots: Int32Array, n: number): number {
+    const total = this.scoreSlots(pi, slots, n);
     let best = 0;
     let bestScore = total[0] as number;
     let ties = 1;
@@ -178,16 +187,24 @@ export class SchedulingAlgorithm {
         if (Math.floor(this.random() * ties) === 0) best = i;
       }
     }
-    return nodes[best] as NodeInfo;
+    return slots[best] as number;
+  }
+
+  /** The weighted total score of each node (tests): see scoreSlots. */
+  scoreNodes(pi: PodInfo, nodes: readonly NodeInfo[]): Float64Array {
+    const slots = Int32Array.from(nodes.map((ni) => ni.slot));
+    return this.scoreSlots(pi, slots, slots.length);
   }
 
   /**
-   * The weighted total score of each node (RunScorePlugins + NormalizeScore), in one pass for the
-   * raw scores and one for normalising: at 500 candidates per decision the per-node cost matters.
+   * The weighted total score of the nodes in `slots[0..n)` (RunScorePlugins + NormalizeScore):
+   * one pass over the columns for the raw scores, one for normalising. It computes exactly what
+   * the plugin functions compute on NodeInfo (scoreLeastAllocated, scoreBalancedAllocation,
+   * countIntolerablePreferTaints, scoreNodeAffinity, scoreTopologySpread), which the tests check;
+   * only nodes with PreferNoSchedule taints or pods with preferred affinity touch a NodeInfo.
    * The returned array is reused by the next call.
    */
-  scoreNodes(pi: PodInfo, nodes: readonly NodeInfo[]): Float64Array {
-    const n = nodes.length;
+  scoreSlots(pi: PodInfo, slots: Int32Array, n: number): Float64Array {
     if (this.total.length < n) {
       this.total = new Float64Array(n * 2);
       this.taints = new Float64Array(n * 2);
@@ -198,28 +215,61 @@ export class SchedulingAlgorithm {
     const taints = this.taints;
     const affinity = this.affinity;
     const spread = this.spread;
+    const cols = this.cache.columns;
+    const list = this.cache.nodes();
     const preferTolerations = pi.tolerations.length ? preferNoScheduleTolerations(pi.tolerations) : [];
     const spreadState = preScoreTopologySpread(pi, n, this.cache, this.zoneCounts);
+    const bySlot = spreadState ? this.cache.spreadBySlot(spreadState.spreadId) : undefined;
+    const nzCpu = pi.nonZeroMilliCPU;
+    const nzMem = pi.nonZeroMemory;
+    const reqCpu = pi.request.milliCPU;
+    const reqMem = pi.request.memory;
     let maxTaints = 0;
     let maxAffinity = 0;
     let minSpread = Number.MAX_SAFE_INTEGER;
     let maxSpread = 0;
     for (let i = 0; i < n; i++) {
-      const ni = nodes[i] as NodeInfo;
-      total[i] = NODE_RESOURCES_FIT_WEIGHT * scoreLeastAllocated(pi, ni) + BALANCED_ALLOCATION_WEIGHT * scoreBalancedAllocation(pi, ni);
-      const t = ni.preferTaints.length ? countIntolerablePreferTaints(preferTolerations, ni) : 0;
+      const slot = slots[i] as number;
+      const ac = cols.allocCpu[slot] as number;
+      const am = cols.allocMem[slot] as number;
+      // NodeResourcesFit, LeastAllocated (non-zero requests).
+      let least = 0;
+      let weights = 0;
+      if (ac > 0) {
+        const r = (cols.nzCpu[slot] as number) + nzCpu;
+        least += r > ac ? 0 : Math.trunc(((ac - r) * MAX_NODE_SCORE) / ac);
+        weights++;
+      }
+      if (am > 0) {
+        const r = (cols.nzMem[slot] as number) + nzMem;
+        least += r > am ? 0 : Math.trunc(((am - r) * MAX_NODE_SCORE) / am);
+        weights++;
+      }
+      // BalancedAllocation (actual requests).
+      let balanced = MAX_NODE_SCORE;
+      if (ac > 0 && am > 0) {
+        const fc = Math.min(1, ((cols.reqCpu[slot] as number) + reqCpu) / ac);
+        const fm = Math.min(1, ((cols.reqMem[slot] as number) + reqMem) / am);
+        balanced = Math.trunc((1 - Math.abs((fc - fm) / 2)) * MAX_NODE_SCORE);
+      }
+      total[i] = NODE_RESOURCES_FIT_WEIGHT * (weights === 0 ? 0 : Math.trunc(least / weights)) + BALANCED_ALLOCATION_WEIGHT * balanced;
+      const t = cols.preferTaints[slot] ? countIntolerablePreferTaints(preferTolerations, list[slot] as NodeInfo) : 0;
       taints[i] = t;
       if (t > maxTaints) maxTaints = t;
       if (pi.preferredAffinity) {
-        const a = scoreNodeAffinity(pi, ni);
+        const a = scoreNodeAffinity(pi, list[slot] as NodeInfo);
         affinity[i] = a;
         if (a > maxAffinity) maxAffinity = a;
       }
       if (spreadState) {
-        const s = scoreTopologySpread(spreadState, ni);
-        spread[i] = s;
-        if (s < minSpread) minSpread = s;
-        if (s > maxSpread) maxSpread = s;
+        let raw = 0;
+        if (cols.hostname[slot]) raw += (bySlot?.get(slot) ?? 0) * spreadState.hostWeight + (HOSTNAME_MAX_SKEW - 1);
+        const z = cols.zoneId[slot] as number;
+        if (z >= 0 && z < spreadState.zones) raw += (spreadState.zoneCounts[z] as number) * spreadState.zoneWeight + (ZONE_MAX_SKEW - 1);
+        const sc = Math.round(raw);
+        spread[i] = sc;
+        if (sc < minSpread) minSpread = sc;
+        if (sc > maxSpread) maxSpread = sc;
       }
     }
     for (let i = 0; i < n; i++) {
