@@ -17,7 +17,7 @@
  */
 import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { isAlreadyExists, isNotFound } from '../../api/errors.js';
+import { isNotFound } from '../../api/errors.js';
 import { labelSelectorAsSelector, type Selector } from '../../api/labels.js';
 import type { KubeObject } from '../../api/object.js';
 import { clone, splitKey } from '../../api/object.js';
@@ -27,21 +27,11 @@ import type { EventRecorder } from '../../client/event-recorder.js';
 import type { Lister } from '../../client/indexer.js';
 import type { Logger } from '../../client/log.js';
 import type { SyncResult } from '../../client/workers.js';
-import { claimChildren, newControllerRef, ownerOf } from '../lib/controller-ref.js';
-import { computeHash } from '../lib/hash.js';
+import { claimChildren, ownerOf } from '../lib/controller-ref.js';
 import { claimCandidates, controlledBy } from '../lib/owner-indexes.js';
-import { hasStatusCause } from '../replicaset/sync-replicaset.js';
-import {
-  desiredReplicasAnnotation,
-  maxRevision,
-  replicasAnnotationsNeedUpdate,
-  REVISION_ANNOTATION,
-  revisionOf,
-  setDeploymentRevision,
-  setNewReplicaSetAnnotations,
-  setReplicasAnnotations,
-} from './annotations.js';
+import { desiredReplicasAnnotation, replicasAnnotationsNeedUpdate, revisionOf, setReplicasAnnotations } from './annotations.js';
 import { calculateStatus, deploymentStatusEqual, getCondition, hasProgressDeadline, newCondition, PROGRESSING, Reasons, setCondition } from './conditions.js';
+import { DEPLOYMENT_API_VERSION, DEPLOYMENT_KIND, getNewReplicaSet } from './new-replicaset.js';
 import { rolloutRecreate } from './recreate.js';
 import { rolloutRolling } from './rolling.js';
 import { getRollbackTo, rollback } from './rollback.js';
@@ -53,15 +43,14 @@ import {
   isRollingUpdate,
   isSaturated,
   maxSurge,
-  newRSNewReplicas,
   proportion,
   specReplicas,
   sumSpecReplicas,
 } from './replicas.js';
-import { findNewReplicaSet, findOldReplicaSets, selectorWithHash, templateWithHash } from './templates.js';
+import { findNewReplicaSet, findOldReplicaSets } from './templates.js';
 
-export const DEPLOYMENT_API_VERSION = 'apps/v1';
-export const DEPLOYMENT_KIND = 'Deployment';
+export { DEPLOYMENT_API_VERSION, DEPLOYMENT_KIND };
+
 /** revisionHistoryLimit of math.MaxInt32 means "keep everything" (HasRevisionHistoryLimit). */
 const UNLIMITED_HISTORY = 2147483647;
 
@@ -167,103 +156,8 @@ export class DeploymentSync {
   /** The new set and all old ones, with the new set's and the deployment's revision synced. */
   async getAllReplicaSetsAndSyncRevision(r: Rollout, createIfNotExisted: boolean): Promise<{ newRS: ReplicaSet | undefined; oldRSs: ReplicaSet[] }> {
     const { all } = findOldReplicaSets(r.d, r.rsList);
-    const newRS = await this.getNewReplicaSet(r, all, createIfNotExisted);
+    const newRS = await getNewReplicaSet(this, r, all, createIfNotExisted);
     return { newRS, oldRSs: findOldReplicaSets(r.d, r.rsList).all };
-  }
-
-  /**
-   * getNewReplicaSet: the set matching the template, its annotations and revision brought up to
-   * date (max old revision + 1 — which is how a rolled-back-to set gets its new revision); or,
-   * when asked, a new `<deployment>-<hash>` set created at the size the strategy allows.
-   */
-  private async getNewReplicaSet(r: Rollout, oldRSs: ReplicaSet[], createIfNotExisted: boolean): Promise<ReplicaSet | undefined> {
-    const d = r.d;
-    const ns = d.metadata!.namespace!;
-    const existing = findNewReplicaSet(d, r.rsList);
-    const newRevision = maxRevision(oldRSs) + 1;
-
-    if (existing) {
-      const copy = clone(existing);
-      const annotations = ((copy.metadata ??= {}).annotations ??= {});
-      const annotationsUpdated = setNewReplicaSetAnnotations(d, annotations, newRevision, true, maxSurge(d));
-      const minReadyChanged = (copy.spec?.minReadySeconds ?? 0) !== (d.spec?.minReadySeconds ?? 0);
-      if (annotationsUpdated || minReadyChanged) {
-        copy.spec!.minReadySeconds = d.spec?.minReadySeconds ?? 0;
-        const updated = await this.deps.client.replicaSets(ns).update(copy);
-        r.replace(updated);
-        return updated;
-      }
-      let needsUpdate = setDeploymentRevision(d, annotations[REVISION_ANNOTATION] ?? '');
-      // A deployment that never had a Progressing condition starts its deadline now.
-      if (hasProgressDeadline(d) && !getCondition(d.status, PROGRESSING)) {
-        setCondition((d.status ??= {}), newCondition(PROGRESSING, 'True', Reasons.foundNewReplicaSet, `Found new replica set "${copy.metadata!.name}"`, this.now()));
-        needsUpdate = true;
-      }
-      if (needsUpdate) await this.writeStatus(d);
-      return existing;
-    }
-    if (!createIfNotExisted) return undefined;
-
-    const hash = computeHash(d.spec?.template, d.status?.collisionCount ?? undefined);
-    const template = templateWithHash(d.spec?.template, hash);
-    const rs: ReplicaSet = {
-      apiVersion: 'apps/v1',
-      kind: 'ReplicaSet',
-      metadata: {
-        // Deterministic name: a retried or duplicated sync cannot create a second set.
-        name: `${d.metadata!.name}-${hash}`,
-        namespace: ns,
-        ownerReferences: [newControllerRef(ownerOf(d as KubeObject, DEPLOYMENT_API_VERSION, DEPLOYMENT_KIND))],
-        labels: { ...(template.metadata?.labels ?? {}) },
-      },
-      spec: { replicas: 0, minReadySeconds: d.spec?.minReadySeconds ?? 0, selector: selectorWithHash(d.spec?.selector, hash), template },
-    };
-    const count = newRSNewReplicas(d, [...oldRSs, rs], rs);
-    rs.spec!.replicas = count;
-    const annotations: Record<string, string> = {};
-    setNewReplicaSetAnnotations(d, annotations, newRevision, false, maxSurge(d));
-    rs.metadata!.annotations = annotations;
-
-    let created: ReplicaSet;
-    let alreadyExisted = false;
-    try {
-      created = await this.deps.client.replicaSets(ns).create(rs);
-    } catch (err) {
-      if (isAlreadyExists(err)) {
-        const found = this.deps.replicaSets.getByName(ns, rs.metadata!.name!);
-        if (!found) throw err;
-        const ref = found.metadata?.ownerReferences?.find((o) => o.controller);
-        if (ref?.uid === d.metadata!.uid && findNewReplicaSet(d, [found])) {
-          // A slow cache: the set this sync wants exists already.
-          created = found;
-          alreadyExisted = true;
-        } else {
-          // A different object holds the name: change the hash input and try again next sync.
-          d.status = { ...(d.status ?? {}), collisionCount: (d.status?.collisionCount ?? 0) + 1 };
-          await this.writeStatus(d).catch(() => undefined);
-          throw err;
-        }
-      } else if (hasStatusCause(err, 'NamespaceTerminating')) {
-        throw err;
-      } else {
-        const msg = `Failed to create new replica set "${rs.metadata!.name}": ${(err as Error).message}`;
-        if (hasProgressDeadline(d)) {
-          setCondition((d.status ??= {}), newCondition(PROGRESSING, 'False', Reasons.failedRSCreate, msg, this.now()));
-          await this.writeStatus(d).catch(() => undefined);
-        }
-        this.deps.recorder.event(d, 'Warning', Reasons.failedRSCreate, msg);
-        throw err;
-      }
-    }
-    r.replace(created);
-    if (!alreadyExisted && count > 0) this.deps.recorder.event(d, 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${created.metadata!.name} from 0 to ${count}`);
-    let needsUpdate = setDeploymentRevision(d, String(newRevision));
-    if (!alreadyExisted && hasProgressDeadline(d)) {
-      setCondition((d.status ??= {}), newCondition(PROGRESSING, 'True', Reasons.newReplicaSet, `Created new replica set "${created.metadata!.name}"`, this.now()));
-      needsUpdate = true;
-    }
-    if (needsUpdate) await this.writeStatus(d);
-    return created;
   }
 
   /**
