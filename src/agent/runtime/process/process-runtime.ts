@@ -11,12 +11,10 @@
  * (their pid start time must match, against pid reuse), instances that ended meanwhile are
  * reported with the exit code their shim recorded.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { openSync, closeSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../../../client/log.js';
 import { silentLogger } from '../../../client/log.js';
@@ -26,6 +24,7 @@ import { checkExecutable, execArgv, runInContainer, spawnInContainer } from './c
 import { DEFAULT_LOG_MAX_BYTES, DEFAULT_LOG_MAX_FILES, rotatedFiles } from './cri-log-writer.js';
 import { isAlive, processStartTime, sameProcess } from './proc-info.js';
 import type { ShimConfig, ShimExit, ShimHello, ShimState } from './shim-protocol.js';
+import { ShimPool, shimSocketPath } from './shim-pool.js';
 
 /** How often instances adopted from a previous agent are checked for exit (they are not our children). */
 export const ADOPTED_POLL_MS = 1000;
@@ -33,8 +32,6 @@ export const ADOPTED_POLL_MS = 1000;
 export const SHIM_START_TIMEOUT_MS = 15_000;
 /** Exit code reported for an instance that could not be started (containerd's StartError). */
 export const START_ERROR_EXIT = 128;
-/** Shims kept booted and waiting, so starting a container does not wait for Node to start. */
-export const WARM_SHIMS = 2;
 /** V8 flags that keep a shim small: it only moves bytes. */
 const SHIM_NODE_FLAGS = ['--max-old-space-size=16', '--max-semi-space-size=1', '--stack-size=512'];
 
@@ -57,16 +54,10 @@ interface Entry {
   cfg: ShimConfig;
   cgroups?: ContainerCgroups;
   state?: ShimState;
-  /** Our own child (the shim), when we started it. */
-  shim?: ChildProcess;
+  /** Connected to its shim: the connection's close reports the exit (else: polled). */
+  shimConn?: boolean;
   /** Recording an exit in progress (remove waits for it). */
   collecting?: Promise<void>;
-}
-
-interface IdleShim {
-  child: ChildProcess;
-  pipe: Socket;
-  exited: boolean;
 }
 
 interface StoredRecord {
@@ -84,7 +75,7 @@ export class ProcessRuntime implements ContainerRuntime {
   private readonly exitWaiters = new Map<string, Set<() => void>>();
   private readonly logger: Logger;
   private pollTimer: NodeJS.Timeout | undefined;
-  private readonly spares: IdleShim[] = [];
+  private pool: Promise<ShimPool> | undefined;
   private closed = false;
 
   private constructor(
@@ -234,76 +225,36 @@ export class ProcessRuntime implements ContainerRuntime {
     return entry.rec;
   }
 
-  /** Starts a shim that waits for its config: Node's boot is paid before a container is asked for. */
-  private spawnIdleShim(): IdleShim {
-    const shimPath = fileURLToPath(new URL('./shim.js', import.meta.url));
-    const errFd = openSync(join(this.opts.dir, 'shims.log'), 'a', 0o600);
-    let child: ChildProcess;
-    try {
-      // detached: the shim leads its own session, so neither the agent's death nor a signal to
-      // the agent's process group reaches it; its only link to the agent is fd 3.
-      child = spawn(process.execPath, [...SHIM_NODE_FLAGS, shimPath, '--wait'], { detached: true, stdio: ['ignore', 'ignore', errFd, 'pipe'] });
-    } finally {
-      closeSync(errFd);
+  private async spawnShim(entry: Entry, dir: string): Promise<ShimHello> {
+    const pool = await this.shimPool();
+    const { shim, spawnNext } = await pool.take();
+    const hello = await shim.start(join(dir, 'config.json'), spawnNext, SHIM_START_TIMEOUT_MS);
+    if ('pid' in hello) {
+      entry.shimConn = true;
+      entry.state = { pid: hello.pid, pidStart: 0, shimPid: shim.pid, shimStart: 0, startedAt: new Date().toISOString() };
+      shim.onClose(() => {
+        entry.shimConn = false;
+        // The connection closes when the shim exits; if the shim were somehow still alive,
+        // fall back to watching it like an adopted one.
+        if (isAlive(shim.pid)) return;
+        void this.collectExit(entry);
+      });
     }
-    const pipe = child.stdio[3] as Socket;
-    pipe.on('error', () => undefined);
-    const idle: IdleShim = { child, pipe, exited: false };
-    child.once('exit', () => (idle.exited = true));
-    // An idle shim must not keep the agent alive.
-    child.unref();
-    pipe.unref();
-    return idle;
+    return hello;
   }
 
-  private takeShim(): IdleShim {
-    let shim: IdleShim | undefined;
-    while (!shim && this.spares.length > 0) {
-      const s = this.spares.shift()!;
-      if (!s.exited && !s.pipe.destroyed) shim = s;
-    }
-    shim ??= this.spawnIdleShim();
-    if (!this.closed) {
-      // Refill off the caller's path.
-      setImmediate(() => {
-        while (!this.closed && this.spares.length < WARM_SHIMS) this.spares.push(this.spawnIdleShim());
+  private shimPool(): Promise<ShimPool> {
+    this.pool ??= (async () => {
+      const pool = new ShimPool({
+        socketPath: shimSocketPath(this.opts.dir),
+        shimPath: fileURLToPath(new URL('./shim.js', import.meta.url)),
+        nodeFlags: SHIM_NODE_FLAGS,
+        errorLog: join(this.opts.dir, 'shims.log'),
       });
-    }
-    return shim;
-  }
-
-  private spawnShim(entry: Entry, dir: string): Promise<ShimHello> {
-    const { child, pipe } = this.takeShim();
-    entry.shim = child;
-    child.once('exit', () => {
-      entry.shim = undefined;
-      void this.collectExit(entry);
-    });
-    pipe.ref(); // the agent waits for hello
-    const hello = new Promise<ShimHello>((resolve, reject) => {
-      let text = '';
-      const timer = setTimeout(() => reject(new Error(`the container shim did not start within ${SHIM_START_TIMEOUT_MS} ms`)), SHIM_START_TIMEOUT_MS);
-      pipe.on('data', (d: Buffer) => {
-        text += d.toString();
-        const nl = text.indexOf('\n');
-        if (nl >= 0) {
-          clearTimeout(timer);
-          try {
-            resolve(JSON.parse(text.slice(0, nl)) as ShimHello);
-          } catch (err) {
-            reject(err as Error);
-          }
-        }
-      });
-      pipe.on('end', () => {
-        clearTimeout(timer);
-        if (!text.includes('\n')) reject(new Error(`the container shim exited before starting the container (see ${join(this.opts.dir, 'shims.log')})`));
-      });
-      pipe.write(join(dir, 'config.json') + '\n');
-    });
-    return hello.finally(() => {
-      pipe.unref();
-    });
+      await pool.start();
+      return pool;
+    })();
+    return this.pool;
   }
 
   /** Records an instance that never ran (containerd's StartError, exit code 128). */
@@ -397,8 +348,7 @@ export class ProcessRuntime implements ContainerRuntime {
     if (entry.cgroups) await CgroupManager.killAll(entry.cgroups);
     if (await this.waitExit(id, 10_000)) return;
     // The shim did not report: treat it as gone.
-    if (entry.shim) entry.shim.kill('SIGKILL');
-    else if (entry.state) killProcess(entry.state.shimPid);
+    if (entry.state) killProcess(entry.state.shimPid);
     await this.collectExit(entry);
   }
 
@@ -435,9 +385,8 @@ export class ProcessRuntime implements ContainerRuntime {
     this.closed = true;
     if (this.pollTimer) clearTimeout(this.pollTimer);
     // The spare shim sees EOF on its control pipe and exits.
-    for (const s of this.spares.splice(0)) s.pipe.destroy();
+    if (this.pool) (await this.pool).close();
     // Shims keep running: stopping containers is the agent's decision (--leave-pods-running).
-    for (const e of this.entries.values()) e.shim?.removeAllListeners('exit');
   }
 
   private async persist(entry: Entry): Promise<void> {
@@ -460,7 +409,7 @@ export class ProcessRuntime implements ContainerRuntime {
 
   private async pollAdopted(): Promise<void> {
     for (const entry of this.entries.values()) {
-      if (entry.rec.state !== 'running' || entry.shim || !entry.state) continue;
+      if (entry.rec.state !== 'running' || entry.shimConn || !entry.state) continue;
       const alive = isAlive(entry.state.shimPid) && (await processStartTime(entry.state.shimPid)) !== undefined;
       if (!alive || !(await sameProcess(entry.state.shimPid, entry.state.shimStart))) await this.collectExit(entry);
     }

@@ -17,7 +17,7 @@
  */
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
-import { createServer, Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { CriLogWriter } from './cri-log-writer.js';
@@ -56,12 +56,13 @@ function writeAtomic(path: string, data: unknown): void {
   renameSync(tmp, path);
 }
 
-/** The control channel to the agent (fd 3): a config path comes in, one hello goes out. */
+/** The connection to the agent (warm shims): a config comes in, one hello goes out. */
 let control: Socket | undefined;
 
 function hello(msg: ShimHello): void {
   try {
-    if (control) control.end(JSON.stringify(msg) + '\n');
+    // The connection stays open: its close tells the agent this shim has exited.
+    if (control) control.write(JSON.stringify(msg) + '\n');
     else {
       writeSync(3, JSON.stringify(msg) + '\n');
       closeSync(3);
@@ -220,23 +221,32 @@ function serveStdin(opts: NonNullable<ShimConfig['stdin']>, stdin: NodeJS.Writab
 
 // Run only as the shim's entry point (tests import containerArgv).
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  if (process.argv[2] === '--wait') {
-    // A warm shim: started ahead of need so a container start does not wait for Node to boot.
-    // It reads its config path from fd 3; if the agent goes away first (EOF), it just exits.
-    control = new Socket({ fd: 3, readable: true, writable: true });
-    control.on('error', () => undefined);
-    let buf = '';
+  if (process.argv[2] === '--pool') {
+    // A warm shim (shim-pool.ts): booted ahead of need, waiting on the agent's socket. Handed a
+    // container, it first spawns its successor, then starts the container, and keeps the
+    // connection open until it exits. If the agent goes away before that, it just exits.
+    const socketPath = process.argv[3]!;
+    const conn = connect(socketPath);
+    control = conn;
     let started = false;
-    control.on('data', (d: Buffer) => {
+    let buf = '';
+    conn.on('connect', () => conn.write(JSON.stringify({ idle: process.pid }) + '\n'));
+    conn.on('error', () => {
+      if (!started) process.exit(0);
+    });
+    conn.on('close', () => {
+      if (!started) process.exit(0);
+    });
+    conn.on('data', (d: Buffer) => {
       buf += d.toString();
       const nl = buf.indexOf('\n');
-      if (nl >= 0 && !started) {
-        started = true;
-        main(buf.slice(0, nl));
+      if (nl < 0 || started) return;
+      started = true;
+      const msg = JSON.parse(buf.slice(0, nl)) as { config: string; spawnNext: number };
+      for (let i = 0; i < Math.min(Number(msg.spawnNext) || 0, 8); i++) {
+        spawn(process.execPath, [...process.execArgv, process.argv[1]!, '--pool', socketPath], { detached: true, stdio: ['ignore', 'ignore', 'inherit'] }).unref();
       }
-    });
-    control.on('end', () => {
-      if (!started) process.exit(0);
+      main(msg.config);
     });
   } else main(process.argv[2]!);
 }
