@@ -172,16 +172,15 @@ export async function bindPod(reg: Registry, info: ResourceInfo, namespace: stri
     namespace,
     name,
     (cur) => {
-      const pod = clone(cur) as StoredObject & { spec?: { nodeName?: string }; status?: { conditions?: Array<Record<string, unknown>> } };
-      if (pod.metadata.deletionTimestamp) throw bindingConflict(`pod ${name} is being deleted, cannot be assigned to a host`);
-      if (pod.spec?.nodeName) throw bindingConflict(`pod ${name} is already assigned to node "${pod.spec.nodeName}"`);
+      // Shallow copies of what changes; guaranteedUpdate deep-copies the result once.
+      const cp = cur as StoredObject & { spec?: { nodeName?: string }; status?: { conditions?: Array<Record<string, unknown>> } };
+      if (cp.metadata.deletionTimestamp) throw bindingConflict(`pod ${name} is being deleted, cannot be assigned to a host`);
+      if (cp.spec?.nodeName) throw bindingConflict(`pod ${name} is already assigned to node "${cp.spec.nodeName}"`);
       const uid = binding.metadata?.uid;
-      if (uid && uid !== pod.metadata.uid) throw bindingConflict(`Precondition failed: UID in precondition: ${uid}, UID in object meta: ${pod.metadata.uid}`);
-      pod.spec = { ...(pod.spec ?? {}), nodeName: node };
+      if (uid && uid !== cp.metadata.uid) throw bindingConflict(`Precondition failed: UID in precondition: ${uid}, UID in object meta: ${cp.metadata.uid}`);
       const annotations = binding.metadata?.annotations;
-      if (annotations) pod.metadata.annotations = { ...(pod.metadata.annotations ?? {}), ...annotations };
-      const conditions = (pod.status?.conditions ?? []).filter((c) => c.type !== 'PodScheduled');
-      const prev = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
+      const conditions = (cp.status?.conditions ?? []).filter((c) => c.type !== 'PodScheduled');
+      const prev = cp.status?.conditions?.find((c) => c.type === 'PodScheduled');
       const now = new Date(reg.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
       conditions.push({
         type: 'PodScheduled',
@@ -189,8 +188,12 @@ export async function bindPod(reg: Registry, info: ResourceInfo, namespace: stri
         lastProbeTime: null,
         lastTransitionTime: prev?.status === 'True' ? prev.lastTransitionTime : now,
       });
-      pod.status = { ...(pod.status ?? {}), conditions };
-      return pod;
+      return {
+        ...cp,
+        metadata: annotations ? { ...cp.metadata, annotations: { ...(cp.metadata.annotations ?? {}), ...annotations } } : cp.metadata,
+        spec: { ...(cp.spec ?? {}), nodeName: node },
+        status: { ...(cp.status ?? {}), conditions },
+      };
     },
     // Binding changes spec.nodeName and status together: write the whole object as the system.
     { dryRun: dry, fieldManager: 'kube-scheduler', subresource: 'binding' },

@@ -104,6 +104,32 @@ export class Registry {
     return e;
   }
 
+  /**
+   * The current object, or undefined. When the store is shared by several API servers (etcd),
+   * an object missing from this cache may have just been written through another server: the
+   * cache catches up once before the answer is "not there" (Kubernetes' cacher falls back to
+   * etcd in that case). Immediate with SQLite.
+   */
+  async peekFresh(info: ResourceInfo, namespace: string, name: string): Promise<CacheEntry | undefined> {
+    const e = this.peek(info, namespace, name);
+    if (e) return e;
+    await this.cache.syncLatest();
+    return this.peek(info, namespace, name);
+  }
+
+  /** The current object as peekFresh finds it; 404 if missing. */
+  async getFresh(info: ResourceInfo, namespace: string, name: string): Promise<CacheEntry> {
+    const e = await this.peekFresh(info, namespace, name);
+    if (!e) throw notFound(info, name);
+    return e;
+  }
+
+  /** Catches the cache up when the request's namespace is not in it (NamespaceLifecycle's live lookup). */
+  private async freshNamespace(info: ResourceInfo, namespace: string): Promise<void> {
+    if (!info.namespaced || this.cache.get('namespaces', `/registry/namespaces/${namespace}`)) return;
+    await this.cache.syncLatest();
+  }
+
   /** Encodes an object for storage: everything but resourceVersion, which comes from the store. */
   private encode(obj: KubeObject): string {
     const meta = obj.metadata;
@@ -182,6 +208,7 @@ export class Registry {
   async create(info: ResourceInfo, namespace: string, body: KubeObject, opts: WriteOptions = {}): Promise<StoredObject> {
     const obj = this.normalize(info, namespace, clone(body));
     const meta = obj.metadata!;
+    await this.freshNamespace(info, namespace);
     this.checkNamespace(info, namespace, meta.name ?? meta.generateName ?? '');
     if (meta.resourceVersion) {
       throw badRequest('resourceVersion should not be set on objects to be created');
@@ -242,9 +269,10 @@ export class Registry {
     mutate: UpdateFn,
     opts: WriteOptions & { onMissing?: () => Promise<StoredObject> } = {},
   ): Promise<StoredObject> {
+    await this.freshNamespace(info, namespace);
     this.checkNamespace(info, namespace);
     for (let attempt = 0; ; attempt++) {
-      const cur = this.peek(info, namespace, name);
+      const cur = attempt === 0 ? await this.peekFresh(info, namespace, name) : this.peek(info, namespace, name);
       if (!cur) {
         if (opts.onMissing) return opts.onMissing();
         throw notFound(info, name);
@@ -352,11 +380,13 @@ export class Registry {
     if (errors.length > 0) this.throwIfInvalid(info, next, errors);
     dropEmptyMetadataLists(meta);
 
+    // Binding is a system write of spec.nodeName and the PodScheduled condition together; like
+    // Kubernetes' BindingREST it goes straight to storage: no defaulting, strategy or field manager.
+    if (opts.subresource === 'binding') return next;
+
     const strategy = this.strategy(info);
     strategy.applyDefaults(next);
-    if (opts.subresource === 'binding') {
-      // Binding is a system write of spec.nodeName and the PodScheduled condition together.
-    } else if (opts.subresource === 'finalize') {
+    if (opts.subresource === 'finalize') {
       // namespaces/finalize (namespaceFinalizeStrategy): the whole object but its status is
       // written, which is the only way spec.finalizers can change.
       const status = (old as { status?: unknown }).status;
