@@ -147,6 +147,7 @@ export async function buildContainerConfig(ctx: ContainerConfigContext): Promise
       ...(q(requests['cpu']) ? { cpuRequestMillis: q(requests['cpu'])!.milliValue() } : {}),
     },
     ...(c.stdin ? { stdin: { once: c.stdinOnce ?? false } } : {}),
+    ...(c.terminationMessagePolicy === 'FallbackToLogsOnError' ? { terminationMessageFromLogs: true } : {}),
   };
   return { req, invalidEnvKeys: invalidKeys };
 }

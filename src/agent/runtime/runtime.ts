@@ -46,6 +46,8 @@ export interface ContainerStartRequest {
   /** Log file of this instance (CRI format). */
   logPath: string;
   limits: ContainerLimits;
+  /** terminationMessagePolicy FallbackToLogsOnError. */
+  terminationMessageFromLogs?: boolean;
   /** `spec.stdin`: keep stdin open for attach; `once` = `stdinOnce`. */
   stdin?: { once: boolean };
   /** Simulated runtime: end after `durationMs` with `exitCode` (undefined duration = run until stopped). */

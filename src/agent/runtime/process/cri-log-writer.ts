@@ -66,6 +66,8 @@ export class CriLogWriter {
   private readonly maxBytes: number;
   private readonly maxFiles: number;
   private readonly now: () => number;
+  /** The last lines written (both streams), for termination messages. */
+  private readonly tail: string[] = [];
 
   constructor(
     readonly path: string,
@@ -126,7 +128,19 @@ export class CriLogWriter {
     return b;
   }
 
+  /**
+   * The last output as Kubernetes' FallbackToLogsOnError takes it: at most 80 lines and 2048
+   * bytes, whichever is smaller.
+   */
+  lastOutput(): string {
+    let out = this.tail.join('');
+    if (Buffer.byteLength(out) > 2048) out = Buffer.from(out).subarray(-2048).toString('utf8');
+    return out;
+  }
+
   private emit(stream: LogStream, tag: 'F' | 'P', text: Buffer): void {
+    this.tail.push(tag === 'F' ? `${text.toString('utf8')}\n` : text.toString('utf8'));
+    if (this.tail.length > 80) this.tail.shift();
     const head = Buffer.from(`${criTimestamp(this.now())} ${stream} ${tag} `);
     const rec = Buffer.concat([head, text, Buffer.from('\n')]);
     if (this.size > 0 && this.size + rec.length > this.maxBytes) this.rotate();

@@ -225,3 +225,13 @@ test('a memory limit is enforced and an OOM kill is reported as OOMKilled', { sk
   assert.equal(done.reason, 'OOMKilled');
   assert.equal(done.exitCode, 137);
 });
+
+test('FallbackToLogsOnError: a failed container reports the tail of its output as its message', async (t) => {
+  const { make, req } = await setup(t);
+  const rt = await make();
+  const r = await rt.start(req(['sh', '-c', 'echo starting; echo "fatal: no config" >&2; exit 2'], { terminationMessageFromLogs: true }));
+  const done = await waitExit(rt, r.id);
+  assert.equal(done.message, 'starting\nfatal: no config\n');
+  const ok = await rt.start(req(['sh', '-c', 'echo fine'], { terminationMessageFromLogs: true }));
+  assert.equal((await waitExit(rt, ok.id)).message, undefined, 'only on failure');
+});

@@ -196,6 +196,7 @@ export class ProcessRuntime implements ContainerRuntime {
       cgroupProcs: [],
       ...(this.mountsVolumes ? { namespace: { hostname: req.hostname, mounts: req.mounts } } : {}),
       ...(req.stdin ? { stdin: { socket: join(dir, 'stdin.sock'), once: req.stdin.once } } : {}),
+      ...(req.terminationMessageFromLogs ? { messageFromLogs: true } : {}),
     };
     const entry: Entry = { rec, cfg };
     this.entries.set(id, entry);
@@ -301,7 +302,7 @@ export class ProcessRuntime implements ContainerRuntime {
       signal: exit.signal,
       finishedAt: Date.parse(exit.finishedAt) || Date.now(),
       reason: r,
-      ...(message ? { message } : {}),
+      ...(message ? { message } : exit.message ? { message: exit.message } : {}),
     };
   }
 

@@ -37,6 +37,8 @@ export interface ShimConfig {
   oomCounter?: { path: string; key: string };
   /** A private mount + UTS namespace (root on Linux with util-linux `unshare`). */
   namespace?: { hostname: string; mounts: ShimMount[] };
+  /** terminationMessagePolicy FallbackToLogsOnError: on a failure, the log's tail is the message. */
+  messageFromLogs?: boolean;
   /** Keep stdin open for `kubectl attach` through a unix socket (`spec.stdin`). */
   stdin?: { socket: string; once: boolean };
 }
@@ -57,6 +59,8 @@ export interface ShimExit {
   signal: string | null;
   finishedAt: string;
   oomKilled: boolean;
+  /** Termination message (the log's tail, with FallbackToLogsOnError). */
+  message?: string;
 }
 
 /** The first and only message on the shim's fd 3. */

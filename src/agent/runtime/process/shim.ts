@@ -165,6 +165,8 @@ function main(configPath: string): void {
       finishedAt: new Date().toISOString(),
       oomKilled: readOomKills(cfg) > oomBefore,
     };
+    log.flush();
+    if (cfg.messageFromLogs && exit.exitCode !== 0) exit.message = log.lastOutput();
     log.close();
     if (cfg.stdin) {
       try {
