@@ -18,6 +18,9 @@ import { TTLAfterFinishedController } from './ttlafterfinished/ttl-after-finishe
 import { NodeLifecycleController } from './nodelifecycle/node-lifecycle-controller.js';
 import { TaintEvictionController } from './tainteviction/taint-eviction-controller.js';
 import { PodGCController } from './podgc/pod-gc-controller.js';
+import { EndpointsController } from './endpoints/endpoints-controller.js';
+import { EndpointSliceController } from './endpointslice/endpointslice-controller.js';
+import { NodeIpamController } from './nodeipam/node-ipam-controller.js';
 
 export interface ControllerFlags {
   /** --node-monitor-grace-period (Kubernetes default 50 s since 1.32). */
@@ -71,6 +74,9 @@ export function allControllers(flags: ControllerFlags = DEFAULT_CONTROLLER_FLAGS
     new JobController(),
     new CronJobController(),
     new TTLAfterFinishedController(),
+    new EndpointsController(),
+    new EndpointSliceController(),
+    ...(flags.clusterCidr ? [new NodeIpamController({ clusterCIDR: flags.clusterCidr })] : []),
     ...(flags.clusterCA ? [new RootCACertPublisher(flags.clusterCA)] : []),
   ];
   return controllers;
