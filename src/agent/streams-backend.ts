@@ -131,7 +131,7 @@ export class AgentStreamsBackend implements StreamsBackend {
       // Let the tail catch the last lines before ending.
       if (r.id === rec.id) setTimeout(finish, ATTACH_POLL_MS * 2);
     });
-    void tailCri(rec.logPath, stdout, stderr, () => stopped);
+    tailCri(rec.logPath, stdout, stderr, () => stopped).catch((err: unknown) => stdout.destroy(err as Error));
     return { stdin, stdout, stderr, resize: () => undefined, exited, kill: finish };
   }
 

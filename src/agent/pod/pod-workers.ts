@@ -103,7 +103,9 @@ export class PodWorkers {
       this.clock.clearTimeout(w.timer);
       w.timer = undefined;
     }
-    if (!w.running && !this.stopped) void this.run(w);
+    if (!w.running && !this.stopped) {
+      this.run(w).catch((err: unknown) => this.logger.error('pod worker failed', { uid: w.uid, error: err }));
+    }
   }
 
   private async acquire(): Promise<void> {

@@ -109,7 +109,12 @@ export class ProbeManager {
 
   private schedule(cp: ContainerProbes, w: Worker, delayMs: number): void {
     if (w.stopped) return;
-    w.timer = this.opts.clock.setTimeout(() => void this.tick(cp, w), delayMs);
+    w.timer = this.opts.clock.setTimeout(() => {
+      this.tick(cp, w).catch(() => {
+        // A probe that could not run at all counts as nothing; probe again next period.
+        this.schedule(cp, w, Math.max(1, w.probe.periodSeconds ?? 10) * 1000);
+      });
+    }, delayMs);
   }
 
   private async tick(cp: ContainerProbes, w: Worker): Promise<void> {

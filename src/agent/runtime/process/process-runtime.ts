@@ -238,7 +238,7 @@ export class ProcessRuntime implements ContainerRuntime {
         // The connection closes when the shim exits; if the shim were somehow still alive,
         // fall back to watching it like an adopted one.
         if (isAlive(shim.pid)) return;
-        void this.collectExit(entry);
+        this.collectExit(entry).catch((err: unknown) => this.logger.warn('cannot record a container exit', { container: entry.rec.name, error: err }));
       });
     }
     return hello;
@@ -357,9 +357,9 @@ export class ProcessRuntime implements ContainerRuntime {
     const entry = this.entries.get(id);
     if (!entry) return;
     if (entry.rec.state !== 'exited') await this.stop(id, 0);
-    await entry.collecting;
-    if (entry.cgroups) await CgroupManager.remove(entry.cgroups);
+    await entry.collecting?.catch(() => undefined);
     this.entries.delete(id);
+    if (entry.cgroups) await CgroupManager.remove(entry.cgroups);
     await rm(join(this.containersDir, id), { recursive: true, force: true, maxRetries: 3 });
     for (const f of [entry.rec.logPath, ...rotatedFiles(entry.rec.logPath)]) await unlink(f).catch(() => undefined);
   }
@@ -395,15 +395,23 @@ export class ProcessRuntime implements ContainerRuntime {
     const dir = join(this.containersDir, entry.rec.id);
     const stored: StoredRecord = { rec: entry.rec, ...(entry.cgroups ? { cgroups: entry.cgroups } : {}) };
     const tmp = join(dir, 'record.json.tmp');
-    await writeFile(tmp, JSON.stringify(stored), { mode: 0o600 });
-    await rename(tmp, join(dir, 'record.json'));
+    try {
+      await writeFile(tmp, JSON.stringify(stored), { mode: 0o600 });
+      await rename(tmp, join(dir, 'record.json'));
+    } catch (err) {
+      // The instance was removed while this was written: nothing left to record.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && this.entries.get(entry.rec.id) !== entry) return;
+      throw err;
+    }
   }
 
   /** Instances adopted from a previous agent are not our children: poll their shims. */
   private schedulePoll(): void {
     if (this.closed) return;
     this.pollTimer = setTimeout(() => {
-      void this.pollAdopted().finally(() => this.schedulePoll());
+      this.pollAdopted()
+        .catch((err: unknown) => this.logger.warn('cannot check adopted containers', { error: err }))
+        .finally(() => this.schedulePoll());
     }, ADOPTED_POLL_MS);
     this.pollTimer.unref();
   }
