@@ -1,0 +1,104 @@
+/**
+ * The hook between a node agent's pod workers and the pod network (the role CNI plays for
+ * kubelet's sandbox): `setUp` gives a pod its network namespace and address (or, for hostNetwork
+ * pods and on machines without network namespaces, the host's network) plus the /etc/hosts and
+ * /etc/resolv.conf files to mount; `tearDown` removes them; `serviceEnv` lists the Service
+ * variables kubelet injects. The agent stays ignorant of bridges and nftables.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Pod, Service } from 'kubernetes-types/core/v1.js';
+import type { RuntimeMount } from '../runtime/runtime.js';
+import type { NodeNetwork } from './node-network.js';
+import { DEFAULT_CLUSTER_DOMAIN, podHostsFile, podResolvConf, readHostResolvConf } from './pod-dns.js';
+import { serviceEnvFor } from './service-env.js';
+
+/** What a pod's sandbox gets from the network. */
+export interface PodSandboxNetwork {
+  /** The pod's own address (absent: the host's network). */
+  ip?: string;
+  /** Network namespace the containers join. */
+  netnsPath?: string;
+  /** /etc/hosts and /etc/resolv.conf bind mounts. */
+  mounts: RuntimeMount[];
+}
+
+/** The pod network cannot be set up yet (no pod CIDR): the pod waits, as kubelet's NetworkNotReady. */
+export class NetworkNotReadyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NetworkNotReadyError';
+  }
+}
+
+export interface PodNetworkHook {
+  /** Pods get their own network namespace here (false: they share the host's, see fallbackReason). */
+  readonly isolated: boolean;
+  readonly fallbackReason: string | undefined;
+  setUp(pod: Pod, sandboxDir: string, hostname: string): Promise<PodSandboxNetwork>;
+  tearDown(podUid: string): Promise<void>;
+  podIP(podUid: string): string | undefined;
+  serviceEnv(pod: Pod): Array<[string, string]>;
+}
+
+export interface PodNetworkOptions {
+  /** Undefined: no network namespaces on this machine (fallbackReason says why). */
+  node: NodeNetwork | undefined;
+  fallbackReason?: string;
+  /** The node's pod CIDR, fetched when first needed (node.spec.podCIDR). */
+  podCIDR: () => Promise<string | undefined>;
+  /** The cluster DNS Service address (kubelet's --cluster-dns). */
+  clusterDNS: string | undefined;
+  clusterDomain?: string;
+  /** Services the node knows (an informer's cache). */
+  services: () => Iterable<Service>;
+}
+
+export class PodNetwork implements PodNetworkHook {
+  readonly isolated: boolean;
+  readonly fallbackReason: string | undefined;
+
+  constructor(private readonly opts: PodNetworkOptions) {
+    this.isolated = !!opts.node;
+    this.fallbackReason = opts.node ? undefined : (opts.fallbackReason ?? 'pod networking is not available');
+  }
+
+  async setUp(pod: Pod, sandboxDir: string, hostname: string): Promise<PodSandboxNetwork> {
+    const uid = pod.metadata?.uid ?? '';
+    const node = this.opts.node;
+    const etc = join(sandboxDir, 'etc');
+    const domain = this.opts.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN;
+    const mounts: RuntimeMount[] = [];
+    const resolv = podResolvConf(pod, this.opts.clusterDNS, await readHostResolvConf(), domain);
+    const write = async (name: string, text: string): Promise<void> => {
+      await mkdir(etc, { recursive: true });
+      await writeFile(join(etc, name), text);
+      mounts.push({ source: join(etc, name), target: `/etc/${name}`, readOnly: false, file: true });
+    };
+    if (!node || pod.spec?.hostNetwork) {
+      if (resolv !== undefined && node) await write('resolv.conf', resolv);
+      return { mounts };
+    }
+    if (!node.podCIDR) {
+      const cidr = await this.opts.podCIDR();
+      if (!cidr) throw new NetworkNotReadyError('network is not ready: container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:the node has no pod CIDR yet');
+      await node.configure(cidr);
+    }
+    const att = await node.setUp(uid);
+    await write('hosts', podHostsFile(pod, att.ip, hostname, domain));
+    if (resolv !== undefined) await write('resolv.conf', resolv);
+    return { ip: att.ip, netnsPath: att.netnsPath, mounts };
+  }
+
+  async tearDown(podUid: string): Promise<void> {
+    await this.opts.node?.tearDown(podUid);
+  }
+
+  podIP(podUid: string): string | undefined {
+    return this.opts.node?.attachment(podUid)?.ip;
+  }
+
+  serviceEnv(pod: Pod): Array<[string, string]> {
+    return serviceEnvFor(pod, this.opts.services());
+  }
+}
