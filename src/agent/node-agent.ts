@@ -32,6 +32,7 @@ import { ProbeManager } from './pod/prober.js';
 import { CrashBackoff } from './pod/crash-backoff.js';
 import { defaultBaseEnv } from './pod/container-config.js';
 import type { VolumeObjectSource } from './pod/volumes.js';
+import type { PodNetworkHook } from './network/pod-network.js';
 
 export interface NodeAgentOptions {
   name: string;
@@ -55,6 +56,8 @@ export interface NodeAgentOptions {
   recordEvents?: boolean;
   clock?: Clock;
   logger?: Logger;
+  /** Pod networking (namespaces, addresses, cluster DNS, service env); absent: pods use the host's network. */
+  network?: PodNetworkHook;
 }
 
 /** Kubernetes version the agent reports itself as (with `-skiff.<version>`). */
@@ -117,7 +120,7 @@ export class NodeAgent {
       runtime: opts.runtime,
       events: { unhealthy: (pod, c, msg) => events.event(pod, `spec.containers{${c.name}}`, 'Warning', 'Unhealthy', msg) },
       onChange: (uid) => box.workers?.enqueue(uid),
-      podIP: () => opts.nodeIP,
+      podIP: (pod) => opts.network?.podIP(pod.metadata?.uid ?? '') ?? opts.nodeIP,
     });
     this.syncer = new PodSyncer({
       nodeName: opts.name,
@@ -137,6 +140,7 @@ export class NodeAgent {
       baseEnv: defaultBaseEnv(),
       logger: this.logger,
       admit: (pod) => this.admit(pod),
+      ...(opts.network ? { network: opts.network } : {}),
     });
     this.workers = box.workers = new PodWorkers((uid, pod) => this.syncer.sync(uid, pod), this.clock, this.logger);
   }

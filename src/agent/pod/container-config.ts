@@ -62,6 +62,10 @@ export interface ContainerConfigContext {
   logPath: string;
   /** Environment every container starts from (PATH, HOME). */
   baseEnv: Array<[string, string]>;
+  /** Service variables (kubelet injects them before the container's own env). */
+  serviceEnv?: Array<[string, string]>;
+  /** The pod network's /etc/hosts and /etc/resolv.conf mounts, and its namespace. */
+  network?: { mounts: RuntimeMount[]; netns?: string };
 }
 
 export async function buildContainerConfig(ctx: ContainerConfigContext): Promise<{ req: ContainerStartRequest; invalidEnvKeys: string[] }> {
@@ -107,7 +111,9 @@ export async function buildContainerConfig(ctx: ContainerConfigContext): Promise
       volumeEnv.push([volumeEnvName(m.name), ctx.mountsVolumes ? m.mountPath : source]);
     }
   }
-  const { env, invalidKeys } = await buildEnv({ pod, container: c, objects: ctx.objects, allocatable: ctx.allocatable, base: [...preEnv, ...volumeEnv] });
+  // A container's own mount of /etc/hosts or /etc/resolv.conf wins over the pod network's.
+  for (const m of ctx.mountsVolumes ? (ctx.network?.mounts ?? []) : []) if (!mounts.some((x) => x.target === m.target)) mounts.push(m);
+  const { env, invalidKeys } = await buildEnv({ pod, container: c, objects: ctx.objects, allocatable: ctx.allocatable, base: [...preEnv, ...(ctx.serviceEnv ?? []), ...volumeEnv] });
   const lookup = (n: string): string | undefined => new Map(env).get(n);
   const argv = [...command, ...args].map((a) => expand(a, lookup));
   let workingDir = c.workingDir || mapped?.workingDir || join(ctx.sandboxDir, 'work', c.name);
@@ -147,6 +153,7 @@ export async function buildContainerConfig(ctx: ContainerConfigContext): Promise
       ...(q(requests['cpu']) ? { cpuRequestMillis: q(requests['cpu'])!.milliValue() } : {}),
     },
     ...(c.stdin ? { stdin: { once: c.stdinOnce ?? false } } : {}),
+    ...(ctx.network?.netns ? { netns: ctx.network.netns } : {}),
     ...(c.terminationMessagePolicy === 'FallbackToLogsOnError' ? { terminationMessageFromLogs: true } : {}),
   };
   return { req, invalidEnvKeys: invalidKeys };

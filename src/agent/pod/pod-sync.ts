@@ -26,6 +26,7 @@ import { computePodStatus, instancesByName, isRestartableInit, type NodePodStatu
 import type { ProbeManager } from './prober.js';
 import { runHandler } from './probes.js';
 import { setUpVolumes, VolumeError, type VolumeObjectSource } from './volumes.js';
+import { NetworkNotReadyError, type PodNetworkHook, type PodSandboxNetwork } from '../network/pod-network.js';
 
 /** kubelet's minimumGracePeriodInSeconds. */
 export const MIN_GRACE_SECONDS = 2;
@@ -78,6 +79,8 @@ export interface PodSyncDeps {
   logger: Logger;
   /** kubelet admission: does the pod fit the node next to the pods already admitted? */
   admit?(pod: Pod): Rejection | undefined;
+  /** The pod network (namespaces, addresses, DNS files, service env); absent: host network, no service env. */
+  network?: PodNetworkHook;
 }
 
 /** What the worker does next. */
@@ -99,6 +102,9 @@ class PodState {
   /** The DELETE confirming a graceful deletion succeeded: wait for the informer to drop the pod. */
   deleteConfirmed = false;
   admitted = false;
+  /** The pod's network once set up (its own namespace and address, or the host's). */
+  network: PodSandboxNetwork | undefined;
+  networkFailures = 0;
 }
 
 function fieldPath(pod: Pod, name: string): string {
@@ -225,6 +231,7 @@ export class PodSyncer {
       if (refreshable) waits.push(st.lastVolumeSync + VOLUME_RESYNC_MS - now);
       return true;
     }
+    if (!(await this.ensureNetwork(pod, uid, st, waits))) return false;
     try {
       const dir = this.sandboxDir(uid);
       await mkdir(join(dir, 'volumes'), { recursive: true, mode: 0o755 });
@@ -243,6 +250,35 @@ export class PodSyncer {
       waits.push(Math.min(2 ** st.volumeFailures * 500, 30_000));
       return false;
     }
+  }
+
+  /**
+   * The pod's network (kubelet's sandbox creation through CNI): its own namespace and address,
+   * or — hostNetwork, or no namespaces on this machine (said once, in an event) — the host's.
+   * Until the node has a pod CIDR the pod waits (NetworkNotReady), as on a real node.
+   */
+  private async ensureNetwork(pod: Pod, uid: string, st: PodState, waits: number[]): Promise<boolean> {
+    const net = this.d.network;
+    if (!net || st.network) return true;
+    try {
+      st.network = await net.setUp(pod, this.sandboxDir(uid), podHostname(pod));
+      st.networkFailures = 0;
+      if (!net.isolated && !pod.spec?.hostNetwork && this.d.runtime.containers(uid).length === 0) {
+        this.d.events.event(pod, undefined, 'Warning', 'HostNetworkFallback', `Pod networking is not available on node ${this.d.nodeName} (${net.fallbackReason}); the pod uses the host's network`);
+      }
+      return true;
+    } catch (err) {
+      st.networkFailures++;
+      const message = err instanceof NetworkNotReadyError ? err.message : `Failed to create pod sandbox: failed to set up the pod network: ${(err as Error).message}`;
+      this.d.events.event(pod, undefined, 'Warning', err instanceof NetworkNotReadyError ? 'NetworkNotReady' : 'FailedCreatePodSandBox', message);
+      waits.push(Math.min(2 ** st.networkFailures * 100, 10_000));
+      return false;
+    }
+  }
+
+  /** The address the pod is reached on: its own, or the node's. */
+  private podIP(st: PodState | undefined): string {
+    return st?.network?.ip ?? this.d.hostIP;
   }
 
   private async syncContainers(pod: Pod, uid: string, st: PodState, waits: number[]): Promise<void> {
@@ -380,6 +416,8 @@ export class PodSyncer {
       sandboxDir: this.sandboxDir(uid),
       logPath,
       baseEnv: this.d.baseEnv,
+      ...(this.d.network ? { serviceEnv: this.d.network.serviceEnv(pod) } : {}),
+      ...(st.network ? { network: { mounts: st.network.mounts, ...(st.network.netnsPath ? { netns: st.network.netnsPath } : {}) } } : {}),
     });
     if (invalidEnvKeys.length) {
       this.d.events.event(pod, undefined, 'Warning', 'InvalidEnvironmentVariableNames', `Keys [${invalidEnvKeys.join(', ')}] from the EnvFrom configMap ${pod.metadata?.namespace} were skipped since they are considered invalid environment variable names.`);
@@ -388,7 +426,7 @@ export class PodSyncer {
   }
 
   private async runPostStart(pod: Pod, c: Container, rec: ContainerRecord): Promise<void> {
-    const out = await runHandler(c.lifecycle!.postStart!, { runtime: this.d.runtime, containerId: rec.id, container: c, podIP: this.d.hostIP, timeoutMs: (pod.spec?.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS) * 1000 });
+    const out = await runHandler(c.lifecycle!.postStart!, { runtime: this.d.runtime, containerId: rec.id, container: c, podIP: this.podIP(this.states.get(pod.metadata?.uid ?? '')), timeoutMs: (pod.spec?.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS) * 1000 });
     if (out.ok) return;
     this.d.events.event(pod, fieldPath(pod, c.name), 'Warning', 'FailedPostStartHook', `PostStartHook failed${out.message ? `: ${out.message}` : ''}`);
     this.d.events.event(pod, fieldPath(pod, c.name), 'Normal', 'Killing', `FailedPostStartHook`);
@@ -406,7 +444,7 @@ export class PodSyncer {
     let graceMs = graceSec * 1000;
     if (runPreStop && pod && c?.lifecycle?.preStop && rec.state === 'running') {
       const started = this.d.clock.now();
-      const out = await runHandler(c.lifecycle.preStop, { runtime: this.d.runtime, containerId: rec.id, container: c, podIP: this.d.hostIP, timeoutMs: graceMs });
+      const out = await runHandler(c.lifecycle.preStop, { runtime: this.d.runtime, containerId: rec.id, container: c, podIP: this.podIP(this.states.get(pod.metadata?.uid ?? '')), timeoutMs: graceMs });
       if (!out.ok) this.d.events.event(pod, fieldPath(pod, c.name), 'Warning', 'FailedPreStopHook', `PreStopHook failed${out.message ? `: ${out.message}` : ''}`);
       // kubelet gives at least a short extension after a hook that used up the grace period.
       graceMs = Math.max(MIN_GRACE_SECONDS * 1000, graceMs - (this.d.clock.now() - started));
@@ -438,7 +476,7 @@ export class PodSyncer {
       sandboxReady: st.sandboxReady,
       terminal,
       hostIP: this.d.hostIP,
-      podIP: this.d.hostIP,
+      podIP: this.podIP(st),
       scheme: this.d.runtime.scheme,
       now: this.d.clock.now(),
     });
@@ -455,6 +493,7 @@ export class PodSyncer {
     this.d.status.forget?.(uid);
     this.states.delete(uid);
     if (this.simulated) return;
+    await this.d.network?.tearDown(uid);
     await rm(this.sandboxDir(uid), { recursive: true, force: true });
     if (pod) await rm(this.logDir(pod), { recursive: true, force: true });
   }

@@ -50,6 +50,8 @@ export interface ContainerStartRequest {
   terminationMessageFromLogs?: boolean;
   /** `spec.stdin`: keep stdin open for attach; `once` = `stdinOnce`. */
   stdin?: { once: boolean };
+  /** The pod's network namespace (`/run/netns/<name>`) the container joins; absent: the host's network. */
+  netns?: string;
   /** Simulated runtime: end after `durationMs` with `exitCode` (undefined duration = run until stopped). */
   simulate?: { durationMs?: number; exitCode: number };
 }

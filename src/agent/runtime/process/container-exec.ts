@@ -22,8 +22,10 @@ export function execArgv(cfg: ShimConfig, pid: number, command: string[]): { fil
   let argv = command;
   let cwd: string | undefined = cfg.cwd;
   if (cfg.namespace) {
-    argv = ['nsenter', '--target', String(pid), '--mount', '--uts', '--', '/bin/sh', '-c', 'cd "$1" 2>/dev/null || cd /; shift; exec "$@"', 'skiff-exec', cfg.cwd, ...command];
+    argv = ['nsenter', '--target', String(pid), '--mount', '--uts', ...(cfg.netns ? ['--net'] : []), '--', '/bin/sh', '-c', 'cd "$1" 2>/dev/null || cd /; shift; exec "$@"', 'skiff-exec', cfg.cwd, ...command];
     cwd = '/';
+  } else if (cfg.netns) {
+    argv = ['nsenter', `--net=${cfg.netns}`, '--', ...argv];
   }
   if (cfg.cgroupProcs.length > 0) argv = ['/bin/sh', '-c', JOIN_CGROUPS, 'skiff-exec', ...cfg.cgroupProcs, '--', ...argv];
   return { file: argv[0]!, args: argv.slice(1), cwd };

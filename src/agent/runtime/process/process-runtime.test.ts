@@ -235,3 +235,14 @@ test('FallbackToLogsOnError: a failed container reports the tail of its output a
   const ok = await rt.start(req(['sh', '-c', 'echo fine'], { terminationMessageFromLogs: true }));
   assert.equal((await waitExit(rt, ok.id)).message, undefined, 'only on failure');
 });
+
+test('a container whose node data dir is deleted is ended by its shim (no orphan outlives its node)', async (t) => {
+  const { dir, make, req } = await setup(t);
+  const rt = await make();
+  const marker = `skiff-orphaned-dir-${process.pid}`;
+  await rt.start(req(['sh', '-c', `sleep 1000 ${marker}`]));
+  assert.equal(processesWith(marker).length > 0, true);
+  await rm(join(dir, 'runtime'), { recursive: true, force: true });
+  for (let i = 0; i < 100 && processesWith(marker).length > 0; i++) await new Promise((res) => setTimeout(res, 50));
+  assert.deepEqual(processesWith(marker), []);
+});

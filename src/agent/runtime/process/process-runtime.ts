@@ -12,7 +12,7 @@
  * reported with the exit code their shim recorded.
  */
 import type { ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +22,7 @@ import type { ContainerRecord, ContainerRuntime, ContainerStartRequest, ExecResu
 import { CgroupManager, detectCgroups, type ContainerCgroups } from './cgroups.js';
 import { checkExecutable, execArgv, runInContainer, spawnInContainer } from './container-exec.js';
 import { DEFAULT_LOG_MAX_BYTES, DEFAULT_LOG_MAX_FILES, rotatedFiles } from './cri-log-writer.js';
-import { isAlive, processStartTime, sameProcess } from './proc-info.js';
+import { isAlive, processStartTime, processStartTimeSync, sameProcess } from './proc-info.js';
 import type { ShimConfig, ShimExit, ShimHello, ShimState } from './shim-protocol.js';
 import { ShimPool, shimSocketPath } from './shim-pool.js';
 
@@ -90,7 +90,10 @@ export class ProcessRuntime implements ContainerRuntime {
 
   /** Detects what the machine offers (cgroups, namespaces) and creates the runtime. */
   static async create(opts: ProcessRuntimeOptions): Promise<ProcessRuntime> {
-    const cg = opts.cgroups === false ? undefined : await detectCgroups(opts.nodeName);
+    // Several agents may share a machine with the same node name (tests, demos): the cgroup
+    // subtree is named after the node and its data dir.
+    const cgName = `${opts.nodeName}-${createHash('sha256').update(opts.dir).digest('hex').slice(0, 8)}`;
+    const cg = opts.cgroups === false ? undefined : await detectCgroups(cgName);
     const ns = opts.namespaces ?? (await canUseNamespaces());
     const rt = new ProcessRuntime(opts, cg, ns);
     rt.logger.info('process runtime ready', { cgroups: cg?.describe() ?? 'none', namespaces: ns });
@@ -196,6 +199,7 @@ export class ProcessRuntime implements ContainerRuntime {
       cgroupProcs: [],
       ...(this.mountsVolumes ? { namespace: { hostname: req.hostname, mounts: req.mounts } } : {}),
       ...(req.stdin ? { stdin: { socket: join(dir, 'stdin.sock'), once: req.stdin.once } } : {}),
+      ...(req.netns ? { netns: req.netns } : {}),
       ...(req.terminationMessageFromLogs ? { messageFromLogs: true } : {}),
     };
     const entry: Entry = { rec, cfg };
@@ -237,7 +241,7 @@ export class ProcessRuntime implements ContainerRuntime {
         entry.shimConn = false;
         // The connection closes when the shim exits; if the shim were somehow still alive,
         // fall back to watching it like an adopted one.
-        if (isAlive(shim.pid)) return;
+        if (processStartTimeSync(shim.pid) !== undefined) return; // alive (a zombie counts as gone)
         this.collectExit(entry).catch((err: unknown) => this.logger.warn('cannot record a container exit', { container: entry.rec.name, error: err }));
       });
     }
@@ -268,7 +272,9 @@ export class ProcessRuntime implements ContainerRuntime {
 
   /** Reads the shim's exit record once the shim is gone, and tells listeners. */
   private collectExit(entry: Entry): Promise<void> {
-    if (entry.rec.state === 'exited') return entry.collecting ?? Promise.resolve();
+    // Exits are noticed from several places (connection close, polling, stop): record once.
+    if (entry.collecting) return entry.collecting;
+    if (entry.rec.state === 'exited') return Promise.resolve();
     entry.collecting = this.recordExit(entry);
     return entry.collecting;
   }
@@ -399,8 +405,9 @@ export class ProcessRuntime implements ContainerRuntime {
       await writeFile(tmp, JSON.stringify(stored), { mode: 0o600 });
       await rename(tmp, join(dir, 'record.json'));
     } catch (err) {
-      // The instance was removed while this was written: nothing left to record.
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && this.entries.get(entry.rec.id) !== entry) return;
+      // The instance's directory is gone (removed meanwhile, or the data dir was deleted): the
+      // in-memory record is all there is left to keep.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw err;
     }
   }

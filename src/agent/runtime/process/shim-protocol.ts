@@ -39,6 +39,8 @@ export interface ShimConfig {
   namespace?: { hostname: string; mounts: ShimMount[] };
   /** terminationMessagePolicy FallbackToLogsOnError: on a failure, the log's tail is the message. */
   messageFromLogs?: boolean;
+  /** The pod's network namespace to join (nsenter --net) before anything else. */
+  netns?: string;
   /** Keep stdin open for `kubectl attach` through a unix socket (`spec.stdin`). */
   stdin?: { socket: string; once: boolean };
 }

@@ -20,12 +20,15 @@ import { closeSync, existsSync, mkdirSync, readFileSync, renameSync, unlinkSync,
 import { connect, createServer, type Socket } from 'node:net';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { dirname } from 'node:path';
 import { CriLogWriter } from './cri-log-writer.js';
 import { processStartTimeSync } from './proc-info.js';
 import type { ShimConfig, ShimExit, ShimHello, ShimState } from './shim-protocol.js';
 
 /** Exit code the wrapper uses when the container's environment could not be set up. */
 export const SETUP_FAILED_EXIT = 125;
+/** How often a shim checks that its state directory still exists. */
+const ORPHAN_CHECK_MS = 2000;
 /** How long to wait for the output pipes to drain after the main process ended. */
 const DRAIN_MS = 500;
 
@@ -81,6 +84,8 @@ export function containerArgv(cfg: ShimConfig): { file: string; args: string[]; 
     argv = ['unshare', '--mount', '--uts', '--propagation', 'private', '/bin/sh', '-c', SETUP_NAMESPACE, 'skiff-setup', cfg.namespace.hostname, cfg.cwd, cfg.createCwd ? '1' : '0', ...mounts, '--', ...argv];
     cwd = '/';
   }
+  // The pod's network namespace first: the mount namespace made inside it sees /run/netns as is.
+  if (cfg.netns) argv = ['nsenter', `--net=${cfg.netns}`, '--', ...argv];
   if (cfg.cgroupProcs.length > 0) argv = ['/bin/sh', '-c', JOIN_CGROUPS, 'skiff-cgroup', ...cfg.cgroupProcs, '--', ...argv];
   return { file: argv[0]!, args: argv.slice(1), cwd };
 }
@@ -175,7 +180,11 @@ function main(configPath: string): void {
         /* not there */
       }
     }
-    writeAtomic(cfg.exitPath, exit);
+    try {
+      writeAtomic(cfg.exitPath, exit);
+    } catch {
+      // The state directory is gone (the node's data dir was removed): nobody to tell.
+    }
     process.exit(0);
   };
   const onClose = (): void => {
@@ -183,6 +192,26 @@ function main(configPath: string): void {
   };
   child.stdout!.once('close', onClose);
   child.stderr!.once('close', onClose);
+  // A container whose state directory is gone (its node's data dir was deleted) can never be
+  // re-adopted or reported: end it rather than leave an orphan running forever.
+  const watchdog = setInterval(() => {
+    if (existsSync(dirname(cfg.statePath))) return;
+    clearInterval(watchdog);
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+    if (cfg.cgroupKill) {
+      try {
+        writeFileSync(cfg.cgroupKill, '1');
+      } catch {
+        /* gone */
+      }
+    }
+    process.exit(0);
+  }, ORPHAN_CHECK_MS);
+  watchdog.unref();
   child.once('exit', (code, signal) => {
     exited = { code, signal };
     // Pipes still held by leftover processes must not keep the container "running".
