@@ -123,7 +123,12 @@ export async function deleteObject(reg: Registry, info: ResourceInfo, namespace:
   }
   const dryRun = (opts.dryRun ?? []).includes('All');
   for (let attempt = 0; ; attempt++) {
-    const cur = reg.get(info, namespace, name);
+    let cur = attempt === 0 ? await reg.getFresh(info, namespace, name) : reg.get(info, namespace, name);
+    // A precondition newer than this cache was read through another API server: catch up first.
+    const wantRV = opts.preconditions?.resourceVersion;
+    if (attempt === 0 && wantRV && /^\d+$/.test(wantRV) && Number(wantRV) > cur.rev && (await reg.cache.waitForRevision(Number(wantRV), 3000))) {
+      cur = reg.get(info, namespace, name);
+    }
     const obj = cur.obj;
     checkPreconditions(info, obj, opts);
     const policy = propagationFor(info, obj, opts);
@@ -169,7 +174,11 @@ export async function deleteObject(reg: Registry, info: ResourceInfo, namespace:
       return { obj: await reg.remove(info, cur), deleted: true };
     } catch (err) {
       const retriable = err instanceof StatusError ? err.reason === 'Conflict' && !opts.preconditions?.resourceVersion : isStoreConflict(err);
-      if (retriable && attempt < 16) continue;
+      if (retriable && attempt < 16) {
+        // With a shared store the winning write may not be in this cache yet.
+        await reg.cache.syncLatest();
+        continue;
+      }
       if (isStoreConflict(err)) throw conflict(info, name, 'the object has been modified; please apply your changes to the latest version and try again');
       throw err;
     }
