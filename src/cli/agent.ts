@@ -32,6 +32,7 @@ import { KubeletServer } from '../agent/kubelet-server.js';
 import { loadOrCreateServingCert } from '../agent/serving-cert.js';
 import { AgentStreamsBackend, type StreamsBackend } from '../agent/streams-backend.js';
 import { SKIFF_VERSION } from './version.js';
+import type { HostNetworking } from '../proxy/host-networking.js';
 
 export type RuntimeKind = 'process' | 'simulated';
 
@@ -64,6 +65,8 @@ interface AgentSetup {
   joinSecret: string;
   configPath?: string;
   logger: Logger;
+  /** Pod networking of this machine (local nodes of `skiff server`). */
+  networking?: HostNetworking;
 }
 
 /** Creates one process-runtime agent with its kubelet server (not started). */
@@ -74,8 +77,9 @@ async function processAgent(s: AgentSetup): Promise<{ agent: NodeAgent; server: 
   const cert = await loadOrCreateServingCert(s.dataDir, s.name, [...new Set([s.nodeIP, '127.0.0.1', 'localhost', s.name])]);
   const server = new KubeletServer({ certPem: cert.certPem, keyPem: cert.keyPem, joinSecret: s.joinSecret, logger: s.logger });
   const port = await server.listen(s.kubeletPort, s.bindAddress);
-  const agent = new NodeAgent({ name: s.name, client: s.client, runtime, dataDir: s.dataDir, version: SKIFF_VERSION, nodeIP: s.nodeIP, kubeletPort: port, servingCertSha256: cert.sha256, nodeConfig, logger: s.logger });
-  const backend = new AgentStreamsBackend({ runtime, pod: (ns, n) => agent.podByName(ns, n), podIP: () => s.nodeIP });
+  const network = await s.networking?.forNode(s.name, s.client, s.dataDir);
+  const agent = new NodeAgent({ name: s.name, client: s.client, runtime, dataDir: s.dataDir, version: SKIFF_VERSION, nodeIP: s.nodeIP, kubeletPort: port, servingCertSha256: cert.sha256, nodeConfig, logger: s.logger, ...(network ? { network } : {}) });
+  const backend = new AgentStreamsBackend({ runtime, pod: (ns, n) => agent.podByName(ns, n), podIP: (pod) => network?.podIP(pod.metadata?.uid ?? '') ?? s.nodeIP });
   streamsMount?.(server, backend, s.logger);
   return { agent, server };
 }
@@ -89,6 +93,8 @@ export interface LocalNodesOptions {
   joinSecret: string;
   leavePodsRunning?: boolean;
   logger: Logger;
+  /** Pod networking of this machine, shared by the local process nodes. */
+  networking?: HostNetworking;
 }
 
 /** Node names of local agents: stable for a data dir, readable. */
@@ -149,6 +155,7 @@ export async function startLocalNodes(opts: LocalNodesOptions): Promise<RunningN
         kubeletPort: 0,
         joinSecret: opts.joinSecret,
         logger: opts.logger.child({ node: name }),
+        ...(opts.networking ? { networking: opts.networking } : {}),
       });
       agents.push(agent);
       servers.push(server);

@@ -31,6 +31,10 @@ Server flags:
                            simulated (pods run nothing; for scale tests)
   --leave-pods-running     on SIGTERM/SIGINT, exit without stopping the local nodes' pods (re-adopted on restart)
   --log-level LEVEL        debug, info, warn or error (default info)
+  --cluster-cidr CIDR      pod addresses, a /24 per node (default 10.244.0.0/16, or the next free /16 when the machine
+                           uses it); refused when it overlaps the machine's networks
+  --service-cidr CIDR      Service cluster IPs (default 10.96.0.0/12, or the next free range); the first address is the
+                           kubernetes Service's, the tenth the cluster DNS's
   --node-monitor-grace-period DURATION
                            how long a node may go without a heartbeat before it is NotReady (default 50s)
   --default-not-ready-toleration-seconds N, --default-unreachable-toleration-seconds N
@@ -105,6 +109,8 @@ async function serverCommand(args: string[]): Promise<void> {
         'datastore-certfile': { type: 'string' },
         'datastore-keyfile': { type: 'string' },
         token: { type: 'string' },
+        'cluster-cidr': { type: 'string' },
+        'service-cidr': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -140,6 +146,8 @@ async function serverCommand(args: string[]): Promise<void> {
     ...(v['datastore-endpoint'] ? { datastoreEndpoint: v['datastore-endpoint'] } : {}),
     datastoreTls: { cafile: v['datastore-cafile'], certfile: v['datastore-certfile'], keyfile: v['datastore-keyfile'] },
     ...((v.token ?? process.env.SKIFF_TOKEN) !== undefined ? { token: v.token ?? process.env.SKIFF_TOKEN } : {}),
+    ...(v['cluster-cidr'] ? { clusterCidr: v['cluster-cidr'] } : {}),
+    ...(v['service-cidr'] ? { serviceCidr: v['service-cidr'] } : {}),
   };
   let server;
   try {
@@ -149,7 +157,7 @@ async function serverCommand(args: string[]): Promise<void> {
     if (e.code === 'EADDRINUSE') fail(`port ${flags.port} on ${flags.bindAddress} is already in use; stop the other server or pass --port`);
     if (e.code === 'EACCES') fail(`cannot listen on ${flags.bindAddress}:${flags.port}: permission denied; pick a port above 1024`);
     // Datastore set-up problems the user fixes with flags: say so without a stack trace.
-    if (e.name === 'BootstrapTokenError' || /^(cannot reach etcd|datastore endpoint|--token|--datastore-|cannot read the datastore)/.test(e.message)) fail(e.message);
+    if (e.name === 'BootstrapTokenError' || /^(cannot reach etcd|datastore endpoint|--token|--datastore-|cannot read the datastore|--cluster-cidr|--service-cidr|every default)/.test(e.message)) fail(e.message);
     throw err;
   }
   process.stdout.write(`Skiff is running at ${server.url}\nexport KUBECONFIG=${server.kubeconfigPath}\n`);

@@ -33,6 +33,8 @@ import { startLocalNodes, type RunningNodes, type RuntimeKind } from './agent.js
 import { setStreamsMount } from './agent.js';
 import { PodStreamProxy } from '../apiserver/pod-streams/pod-stream-proxy.js';
 import { mountPodStreams } from '../agent/streams/mount.js';
+import { planClusterNetwork, podNetworkingAvailable } from '../agent/network/host-network.js';
+import { HostNetworking } from '../proxy/host-networking.js';
 
 // Every agent this process starts (local nodes, `skiff agent`) serves logs/exec/attach/port-forward.
 setStreamsMount(mountPodStreams);
@@ -59,6 +61,10 @@ export interface ServerFlags {
   datastoreTls?: DatastoreTlsFlags;
   /** `--token`: the cluster token shared by every server on one etcd. */
   token?: string;
+  /** `--cluster-cidr` (pod addresses; default 10.244.0.0/16 or the next free range). */
+  clusterCidr?: string;
+  /** `--service-cidr` (Service cluster IPs; default 10.96.0.0/12 or the next free range). */
+  serviceCidr?: string;
 }
 
 export function defaultDataDir(): string {
@@ -78,8 +84,12 @@ export async function runServer(flags: ServerFlags, log?: Logger): Promise<Runni
   const dataDir = resolve(flags.dataDir);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   await mkdir(join(dataDir, 'db'), { recursive: true, mode: 0o700 });
+  // Cluster and service CIDRs: checked against the machine's networks where pods get their own.
+  // Node pod CIDRs are handed out only then (simulated fleets of thousands need none).
+  const podNetworking = flags.nodes > 0 && (flags.runtime ?? 'process') === 'process' && (await podNetworkingAvailable()).ok;
+  const netPlan = await planClusterNetwork({ dataDir, ...(flags.clusterCidr ? { clusterCIDR: flags.clusterCidr } : {}), ...(flags.serviceCidr ? { serviceCIDR: flags.serviceCidr } : {}), checkHost: podNetworking });
   const { store, credentials } = await openStoreAndCredentials(flags, dataDir, logger);
-  const controllerFlags: ControllerFlags = { ...DEFAULT_CONTROLLER_FLAGS, clusterCA: credentials.ca.certPem, ...(flags.controllers ?? {}) };
+  const controllerFlags: ControllerFlags = { ...DEFAULT_CONTROLLER_FLAGS, clusterCA: credentials.ca.certPem, ...(podNetworking ? { clusterCidr: netPlan.clusterCIDR } : {}), ...(flags.controllers ?? {}) };
   // pods/log, exec, attach and portforward are served by reaching the pod's node agent.
   const podStreams = new PodStreamProxy({ joinSecret: credentials.nodeSecret, log: (m) => logger.warn(m) });
   let api;
@@ -99,6 +109,7 @@ export async function runServer(flags: ServerFlags, log?: Logger): Promise<Runni
       openapi: openapiServer(),
       protobuf: decodeProtobufBody,
       podStreams,
+      serviceNetwork: { serviceCIDR: netPlan.serviceCIDR },
       log: (m) => logger.warn(m),
     });
     podStreams.useRegistry(api.registry);
@@ -135,9 +146,15 @@ export async function runServer(flags: ServerFlags, log?: Logger): Promise<Runni
       : runLeaderElectedScheduler({ identity: await componentIdentity(dataDir, 'scheduler'), client: systemClient('kube-scheduler'), logger: componentLog }, stopControllers.signal);
   // Local node agents authenticate as their node users, so the node authorizer applies to them.
   let nodes: RunningNodes | undefined;
+  let networking: HostNetworking | undefined;
   if (flags.nodes > 0) {
     try {
+      if ((flags.runtime ?? 'process') === 'process') {
+        networking = await HostNetworking.create({ dataDir, plan: netPlan, client: systemClient('skiff-networking'), logger: componentLog });
+        await networking.start();
+      }
       nodes = await startLocalNodes({
+        ...(networking ? { networking } : {}),
         handler: api.handler,
         count: flags.nodes,
         runtime: flags.runtime ?? 'process',
@@ -147,6 +164,7 @@ export async function runServer(flags: ServerFlags, log?: Logger): Promise<Runni
         logger: componentLog.child({ component: 'agent' }),
       });
     } catch (err) {
+      await networking?.stop();
       stopControllers.abort();
       await Promise.all([managerRun, schedulerRun]);
       await api.stop();
@@ -161,6 +179,8 @@ export async function runServer(flags: ServerFlags, log?: Logger): Promise<Runni
     stop() {
       stopping ??= (async () => {
         await nodes?.stop();
+        // After the nodes: their pods are gone, so their namespaces, bridges and rules can go too.
+        await networking?.stop({ leavePodsRunning: flags.leavePodsRunning ?? false });
         stopControllers.abort();
         await Promise.all([managerRun, schedulerRun]);
         await api.stop();
