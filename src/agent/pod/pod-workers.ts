@@ -10,8 +10,12 @@ import type { Clock, TimerHandle } from '../../client/clock.js';
 import type { Logger } from '../../client/log.js';
 import type { SyncOutcome } from './pod-sync.js';
 
-/** Concurrent pod syncs per node. */
-export const MAX_CONCURRENT_SYNCS = 32;
+/**
+ * Concurrent pod syncs per node. A sync that stops containers holds its slot through the grace
+ * period (as a kubelet pod worker does), so the bound is generous: it only keeps a burst of new
+ * pods from flooding the event loop at once.
+ */
+export const MAX_CONCURRENT_SYNCS = 128;
 const RETRY_BASE_MS = 500;
 const RETRY_MAX_MS = 30_000;
 
