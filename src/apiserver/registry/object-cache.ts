@@ -144,13 +144,14 @@ export interface ObjectCacheOptions {
 }
 
 export class ObjectCache {
-  private readonly resources = new Map<string, ResourceState>();
+  private resources = new Map<string, ResourceState>();
   private rev = 0;
   private startRev = 0;
   private readonly revWaiters: Array<{ rev: number; resolve: () => void }> = [];
   private readonly abort = new AbortController();
   private readonly log: (msg: string) => void;
   private started = false;
+  private reloading: Promise<void> | undefined;
 
   constructor(
     private readonly store: Store,
@@ -173,12 +174,22 @@ export class ObjectCache {
 
   private async load(): Promise<void> {
     const listed = await this.store.list(REGISTRY_PREFIX);
-    this.rev = this.startRev = listed.revision;
+    // Build the new state aside and swap it in whole: readers never see a half-loaded cache.
+    const fresh = new Map<string, ResourceState>();
     for (const kv of listed.items) {
-      const entry = this.toEntry(kv, kv.modRevision);
-      if (entry) this.state(resourceOfKey(kv.key)!).put(entry);
+      const resource = resourceOfKey(kv.key);
+      const entry = resource ? this.toEntry(kv, kv.modRevision) : undefined;
+      if (!resource || !entry) continue;
+      let st = fresh.get(resource);
+      if (!st) fresh.set(resource, (st = new ResourceState(listed.revision)));
+      st.put(entry);
     }
-    for (const s of this.resources.values()) s.oldestRev = this.startRev;
+    // Watchers that registered while a relist was under way follow the old state: end them too,
+    // so they come back on the new one.
+    this.closeWatchers(new Error('the watch cache relisted'));
+    this.resources = fresh;
+    this.rev = this.startRev = listed.revision;
+    this.wakeRevisionWaiters();
     await this.store.watch(REGISTRY_PREFIX, {
       afterRevision: listed.revision,
       signal: this.abort.signal,
@@ -192,25 +203,33 @@ export class ObjectCache {
     });
   }
 
-  /** Starts over from a fresh list after the store watch ended (retrying while the store is away). */
-  private reload(delayMs = 0): void {
-    const timer = setTimeout(() => {
-      if (this.abort.signal.aborted) return;
-      for (const s of this.resources.values()) {
-        s.entries.clear();
-        s.byNamespace.clear();
-        s.sortedKeys = undefined;
-        s.history = [];
-      }
-      this.load().then(
-        () => this.log(`watch cache: relisted at revision ${this.rev}`),
-        (err: unknown) => {
-          this.log(`watch cache: relist failed, retrying: ${(err as Error).message}`);
-          this.reload(Math.min(Math.max(delayMs * 2, 500), 5000));
-        },
-      );
-    }, delayMs);
-    timer.unref();
+  /**
+   * Starts over from a fresh list after the store watch ended, retrying while the store is away.
+   * Until it has, consistent reads wait (`syncLatest`), as Kubernetes' cacher blocks reads while
+   * it is not ready.
+   */
+  private reload(): void {
+    if (this.reloading) return;
+    this.reloading = new Promise<void>((resolve) => {
+      const attempt = (delayMs: number) => {
+        const timer = setTimeout(() => {
+          if (this.abort.signal.aborted) return resolve();
+          this.load().then(
+            () => {
+              this.log(`watch cache: relisted at revision ${this.rev}`);
+              this.reloading = undefined;
+              resolve();
+            },
+            (err: unknown) => {
+              this.log(`watch cache: relist failed, retrying: ${(err as Error).message}`);
+              attempt(Math.min(Math.max(delayMs * 2, 500), 5000));
+            },
+          );
+        }, delayMs);
+        timer.unref();
+      };
+      attempt(0);
+    });
   }
 
   /**
@@ -220,6 +239,7 @@ export class ObjectCache {
    * Immediate for stores that notify inside their write path.
    */
   async syncLatest(): Promise<void> {
+    if (this.reloading) await this.reloading;
     if (!this.store.syncWatches) return;
     try {
       await this.store.syncWatches();

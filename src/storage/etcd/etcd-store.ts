@@ -77,6 +77,8 @@ export class EtcdStore implements Store {
   /** Highest compacted revision this store has seen (a hint for compactedRevision). */
   private knownCompacted = 0;
   private closing: Promise<void> | undefined;
+  private syncing: Promise<number> | undefined;
+  private nextSync: Promise<number> | undefined;
 
   constructor(opts: EtcdStoreOptions) {
     const log = opts.log ?? (() => {});
@@ -193,14 +195,30 @@ export class EtcdStore implements Store {
    * acknowledged before the call, whichever API server made it.
    */
   syncWatches(): Promise<number> {
-    return this.op(
-      async () => {
+    return this.op(() => this.coalescedSync(), { tracked: false });
+  }
+
+  /**
+   * Concurrent consistent reads share revision reads: a caller arriving while one is in flight
+   * waits for the next one, which starts after its arrival (so it still sees every write
+   * acknowledged before the call) and serves everyone who arrived meanwhile.
+   */
+  private coalescedSync(): Promise<number> {
+    if (!this.syncing) {
+      this.syncing = (async () => {
         const rev = await this.readRevision();
         await this.feed.waitFor(rev, SYNC_WATCH_TIMEOUT_MS);
         return rev;
-      },
-      { tracked: false },
-    );
+      })().finally(() => (this.syncing = undefined));
+      return this.syncing;
+    }
+    this.nextSync ??= this.syncing
+      .catch(() => 0)
+      .then(() => {
+        this.nextSync = undefined;
+        return this.coalescedSync();
+      });
+    return this.nextSync;
   }
 
   compact(revision: number): Promise<void> {

@@ -155,7 +155,11 @@ export class WatchFeed {
   private start(): Promise<void> {
     if (this.closed) return Promise.reject(new StoreClosedError());
     this.starting ??= (async () => {
-      if (this.position === 0) this.position = await this.currentRevision();
+      if (this.position === 0) {
+        // First start, or a restart after a compaction ended every watch: nobody is owed the
+        // events before now, so whoever waits for an older revision is done.
+        this.advance(await this.currentRevision());
+      }
       await new Promise<void>((resolve) => {
         this.mainCreated = resolve;
         this.connect();
