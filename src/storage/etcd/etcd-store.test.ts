@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runStoreConformance } from '../conformance.js';
 import { uniquePrefix, watchInto } from '../conformance/helpers.js';
@@ -166,6 +170,46 @@ if (skip) {
       } finally {
         await a.close();
         await b.close();
+      }
+    });
+
+    void it('talks TLS to etcd with a client certificate; without one etcd refuses', async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'skiff-etcd-tls-'));
+      let secure: TestEtcd | undefined;
+      try {
+        const f = (n: string) => join(dir, n);
+        const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
+        const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+        openssl('req', '-x509', ...ec, '-keyout', f('ca.key'), '-out', f('ca.crt'), '-subj', '/CN=test-etcd-ca', '-days', '1');
+        for (const [name, ext] of [
+          ['server', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth'],
+          ['client', 'extendedKeyUsage=clientAuth'],
+        ] as const) {
+          await writeFile(f(`${name}.ext`), ext + '\n');
+          openssl('req', ...ec, '-keyout', f(`${name}.key`), '-out', f(`${name}.csr`), '-subj', `/CN=${name}`);
+          openssl('x509', '-req', '-in', f(`${name}.csr`), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f(`${name}.crt`), '-days', '1', '-extfile', f(`${name}.ext`));
+        }
+        const tls = { ca: await readFile(f('ca.crt')), cert: await readFile(f('client.crt')), key: await readFile(f('client.key')) };
+        secure = await startEtcd({ tls: { certFile: f('server.crt'), keyFile: f('server.key'), clientCA: f('ca.crt') }, readyTls: tls });
+        assert.match(secure.url, /^https:/);
+        const store = await openEtcdStore({ endpoints: [secure.endpoint], tls, compactionIntervalMs: 0 });
+        try {
+          const w = await watchInto(store, '/tls/', 0);
+          const kv = await store.create('/tls/a', 'over TLS');
+          assert.equal((await store.get('/tls/a'))?.value, 'over TLS');
+          await w.untilCount(1);
+          assert.deepEqual(w.revisions(), [kv.modRevision]);
+          w.abort();
+        } finally {
+          await store.close();
+        }
+        await assert.rejects(
+          openEtcdStore({ endpoints: [secure.endpoint], tls: { ca: tls.ca }, requestTimeoutMs: 2000, compactionIntervalMs: 0 }),
+          /cannot reach etcd/,
+        );
+      } finally {
+        await secure?.stop();
+        await rm(dir, { recursive: true, force: true });
       }
     });
 

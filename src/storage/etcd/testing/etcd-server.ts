@@ -10,7 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { EtcdClient, type EtcdEndpoint } from '../etcd-client.js';
+import { EtcdClient, type EtcdEndpoint, type EtcdTlsFiles } from '../etcd-client.js';
 
 /** How long a started etcd may take to serve. */
 export const ETCD_START_TIMEOUT_MS = 20_000;
@@ -66,8 +66,12 @@ export interface TestEtcd {
 export interface StartEtcdOptions {
   /** Address to listen on for clients and peers (default 127.0.0.1). */
   host?: string;
+  /** Serve clients over TLS with these files (PEM paths); `clientCA` requires client certificates. */
+  tls?: { certFile: string; keyFile: string; clientCA?: string };
   /** Run etcd through this command prefix, e.g. `['ip', 'netns', 'exec', 'ns1']`. */
   wrap?: string[];
+  /** TLS material the readiness check connects with (when `tls` is set). */
+  readyTls?: EtcdTlsFiles;
 }
 
 /** Starts etcd and resolves once it answers a Status call. */
@@ -80,7 +84,7 @@ export async function startEtcd(opts: StartEtcdOptions = {}): Promise<TestEtcd> 
   // its ports are its own there.
   const clientPort = await freePort(opts.wrap ? '127.0.0.1' : host);
   const peerPort = await freePort(opts.wrap ? '127.0.0.1' : host);
-  const clientUrl = `http://${host}:${clientPort}`;
+  const clientUrl = `${opts.tls ? 'https' : 'http'}://${host}:${clientPort}`;
   const peerUrl = `http://${host}:${peerPort}`;
   const args = [
     '--name', 'skiff-test',
@@ -93,6 +97,8 @@ export async function startEtcd(opts: StartEtcdOptions = {}): Promise<TestEtcd> 
     '--initial-cluster-state', 'new',
     '--logger', 'zap',
     '--log-level', 'warn',
+    ...(opts.tls ? ['--cert-file', opts.tls.certFile, '--key-file', opts.tls.keyFile] : []),
+    ...(opts.tls?.clientCA ? ['--client-cert-auth', '--trusted-ca-file', opts.tls.clientCA] : []),
   ];
   const argv = [...(opts.wrap ?? []), bin, ...args];
   const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -100,7 +106,7 @@ export async function startEtcd(opts: StartEtcdOptions = {}): Promise<TestEtcd> 
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const endpoint: EtcdEndpoint = { host, port: clientPort, secure: false };
+  const endpoint: EtcdEndpoint = { host, port: clientPort, secure: !!opts.tls };
 
   const stop = async (o: { graceful?: boolean } = {}) => {
     if (child.exitCode === null && child.signalCode === null) {
@@ -112,7 +118,7 @@ export async function startEtcd(opts: StartEtcdOptions = {}): Promise<TestEtcd> 
 
   if (!opts.wrap) {
     try {
-      await waitReady(endpoint, child);
+      await waitReady(endpoint, child, ETCD_START_TIMEOUT_MS, opts.readyTls);
     } catch (err) {
       await stop();
       throw new Error(`etcd did not start: ${(err as Error).message}\n${out}`);
@@ -122,9 +128,9 @@ export async function startEtcd(opts: StartEtcdOptions = {}): Promise<TestEtcd> 
 }
 
 /** Polls etcd's Status until it answers (or the process exits, or time runs out). */
-export async function waitReady(endpoint: EtcdEndpoint, child?: ChildProcess, timeoutMs = ETCD_START_TIMEOUT_MS): Promise<void> {
+export async function waitReady(endpoint: EtcdEndpoint, child?: ChildProcess, timeoutMs = ETCD_START_TIMEOUT_MS, tls?: EtcdTlsFiles): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  const client = new EtcdClient({ endpoints: [endpoint], requestTimeoutMs: 1000 });
+  const client = new EtcdClient({ endpoints: [endpoint], requestTimeoutMs: 1000, ...(tls ? { tls } : {}) });
   try {
     for (;;) {
       if (child && (child.exitCode !== null || child.signalCode !== null)) throw new Error(`etcd exited (${child.exitCode ?? child.signalCode})`);
