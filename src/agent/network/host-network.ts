@@ -15,10 +15,10 @@
  *   since Services hold addresses from it.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rm, writeFile, rename } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile, rename, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { cidrsOverlap, formatCidr, parseCidr, parseIPv4, type Cidr } from '../../api/cidr.js';
-import { processStartTime, sameProcess } from '../runtime/process/proc-info.js';
+import { isAlive, processStartTime, sameProcess } from '../runtime/process/proc-info.js';
 import { ipJson, onPath, readSysctl, run, tryRun, writeSysctl } from './exec.js';
 
 export const REGISTRY_DIR = '/run/skiff/network';
@@ -145,10 +145,58 @@ function candidates(kind: 'cluster' | 'service'): string[] {
 }
 
 /**
+ * Runs `fn` holding the machine-wide registry lock (a directory created atomically; a holder that
+ * died is detected by its pid), so two instances starting together never pick the same ranges.
+ */
+export async function withRegistryLock<T>(fn: () => Promise<T>): Promise<T> {
+  await mkdir(REGISTRY_DIR, { recursive: true, mode: 0o755 });
+  const lock = join(REGISTRY_DIR, '.lock');
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      await mkdir(lock);
+      await writeFile(join(lock, 'pid'), String(process.pid));
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const holder = Number(await readFile(join(lock, 'pid'), 'utf8').catch(() => '0'));
+      const age = Date.now() - ((await stat(lock).catch(() => undefined))?.mtimeMs ?? Date.now());
+      if ((holder && !isAlive(holder)) || (!holder && age > 2000) || Date.now() > deadline) await rm(lock, { recursive: true, force: true });
+      else await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    await rm(lock, { recursive: true, force: true });
+  }
+}
+
+/**
  * Chooses the cluster and service CIDRs for a data dir (flags, else what the data dir used last,
  * else the first free default) and checks them. Throws an Error whose message names the overlap.
+ * With `checkHost`, the choice is recorded in the machine's registry at once (under its lock),
+ * and what dead instances left behind is removed first.
  */
 export async function planClusterNetwork(opts: PlanOptions): Promise<ClusterNetworkPlan> {
+  if (!opts.checkHost) return choosePlan(opts);
+  return withRegistryLock(async () => {
+    const id = instanceId(opts.dataDir);
+    for (const d of (await otherInstances(id)).dead) await teardownInstance(d.id, d, d.ipForwardBefore);
+    const plan = await choosePlan(opts);
+    const previous = await readEntry(join(REGISTRY_DIR, `${id}.json`));
+    await writeEntry({ ...(previous ?? {}), id, pid: process.pid, pidStart: (await processStartTime(process.pid)) ?? 0, dataDir: resolve(opts.dataDir), ...plan });
+    return plan;
+  });
+}
+
+async function writeEntry(entry: InstanceEntry): Promise<void> {
+  const path = join(REGISTRY_DIR, `${entry.id}.json`);
+  await writeFile(`${path}.tmp`, JSON.stringify(entry));
+  await rename(`${path}.tmp`, path);
+}
+
+async function choosePlan(opts: PlanOptions): Promise<ClusterNetworkPlan> {
   const file = join(opts.dataDir, 'network.json');
   let saved: Partial<ClusterNetworkPlan> = {};
   try {
@@ -205,7 +253,7 @@ function suggest(kind: 'cluster' | 'service', free: (c: string) => boolean): str
 }
 
 /** Removes everything an instance id created on the machine (its pods' processes included). */
-export async function teardownInstance(id: string, plan?: ClusterNetworkPlan): Promise<void> {
+export async function teardownInstance(id: string, plan?: ClusterNetworkPlan, ipForwardBefore?: string): Promise<void> {
   if (plan) await releaseClusterRoute(plan);
   const prefix = netnsPrefix(id);
   const list = (await tryRun('ip', ['netns', 'list'])) ?? '';
@@ -221,6 +269,8 @@ export async function teardownInstance(id: string, plan?: ClusterNetworkPlan): P
   }
   await tryRun('nft', ['delete', 'table', 'ip', nftTable(id)]);
   await rm(join(REGISTRY_DIR, `${id}.json`), { force: true });
+  // The dead instance may have been the last one to need forwarding.
+  if (ipForwardBefore === '0' && (await otherInstances(id)).live.length === 0) await writeSysctl('net/ipv4/ip_forward', '0').catch(() => undefined);
 }
 
 /** SIGKILLs whatever still runs in a network namespace (a crashed instance's pods). */
@@ -241,37 +291,27 @@ export async function killNetnsProcesses(name: string): Promise<void> {
  * instance to stop puts it back.
  */
 export async function registerInstance(dataDir: string, plan: ClusterNetworkPlan): Promise<InstanceEntry> {
-  const id = instanceId(dataDir);
-  await mkdir(REGISTRY_DIR, { recursive: true, mode: 0o755 });
-  const { live, dead } = await otherInstances(id);
-  let ipForwardBefore = await readSysctl('net/ipv4/ip_forward');
-  for (const d of dead) {
-    await teardownInstance(d.id, d);
-    // A dead instance may have been the one that remembered the machine's original setting.
-    if (d.ipForwardBefore !== undefined && live.length === 0) ipForwardBefore = d.ipForwardBefore;
-  }
-  const previous = await readEntry(join(REGISTRY_DIR, `${id}.json`));
-  const inherited = live.find((e) => e.ipForwardBefore !== undefined)?.ipForwardBefore;
-  const entry: InstanceEntry = {
-    id,
-    pid: process.pid,
-    pidStart: (await processStartTime(process.pid)) ?? 0,
-    dataDir: resolve(dataDir),
-    ...plan,
-    ipForwardBefore: previous?.ipForwardBefore ?? inherited ?? ipForwardBefore ?? '0',
-  };
-  const path = join(REGISTRY_DIR, `${id}.json`);
-  await writeFile(`${path}.tmp`, JSON.stringify(entry));
-  await rename(`${path}.tmp`, path);
-  if ((await readSysctl('net/ipv4/ip_forward')) !== '1') await writeSysctl('net/ipv4/ip_forward', '1');
-  return entry;
+  return withRegistryLock(async () => {
+    const id = instanceId(dataDir);
+    const { live } = await otherInstances(id);
+    const previous = await readEntry(join(REGISTRY_DIR, `${id}.json`));
+    const current = await readSysctl('net/ipv4/ip_forward');
+    // The machine's own setting: remembered by whichever instance turned forwarding on first.
+    const before = previous?.ipForwardBefore ?? live.find((e) => e.ipForwardBefore !== undefined)?.ipForwardBefore ?? current ?? '0';
+    const entry: InstanceEntry = { id, pid: process.pid, pidStart: (await processStartTime(process.pid)) ?? 0, dataDir: resolve(dataDir), ...plan, ipForwardBefore: before };
+    await writeEntry(entry);
+    if (current !== '1') await writeSysctl('net/ipv4/ip_forward', '1');
+    return entry;
+  });
 }
 
 /** Releases the registry entry; the last instance restores ip_forward. */
 export async function unregisterInstance(entry: InstanceEntry): Promise<void> {
-  await rm(join(REGISTRY_DIR, `${entry.id}.json`), { force: true });
-  const { live } = await otherInstances(entry.id);
-  if (live.length === 0 && entry.ipForwardBefore === '0') await writeSysctl('net/ipv4/ip_forward', '0').catch(() => undefined);
+  await withRegistryLock(async () => {
+    await rm(join(REGISTRY_DIR, `${entry.id}.json`), { force: true });
+    const { live } = await otherInstances(entry.id);
+    if (live.length === 0 && entry.ipForwardBefore === '0') await writeSysctl('net/ipv4/ip_forward', '0').catch(() => undefined);
+  });
 }
 
 /** Blackholes the whole cluster CIDR (node blocks are more specific routes to their bridges): an address no node holds never leaves the machine. */
