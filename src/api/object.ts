@@ -58,9 +58,35 @@ export function controllerRef(obj: KubeObject): OwnerReference | undefined {
   return obj.metadata?.ownerReferences?.find((r) => r.controller === true);
 }
 
-/** A deep copy of a JSON-compatible value; cached objects are immutable, so edit a clone. */
+/**
+ * A deep copy of a JSON-compatible value; cached objects are immutable, so edit a clone.
+ *
+ * Plain objects and arrays are copied by hand, which is several times faster than
+ * structuredClone (it serialises through V8's value serializer) and is on every write's path;
+ * the result is the same for such values, `undefined` properties included. Anything else (a
+ * Date, a Map, bytes) is handed to structuredClone.
+ */
 export function clone<T>(value: T): T {
-  return structuredClone(value);
+  return copyValue(value) as T;
+}
+
+function copyValue(v: unknown): unknown {
+  if (typeof v !== 'object' || v === null) return v;
+  if (Array.isArray(v)) {
+    const out = new Array<unknown>(v.length);
+    for (let i = 0; i < v.length; i++) out[i] = copyValue(v[i]);
+    return out;
+  }
+  const proto: unknown = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return structuredClone(v);
+  const src = v as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(src)) {
+    // A "__proto__" key (legal in a ConfigMap's data, say) must stay an own property.
+    if (k === '__proto__') Object.defineProperty(out, k, { value: copyValue(src[k]), enumerable: true, writable: true, configurable: true });
+    else out[k] = copyValue(src[k]);
+  }
+  return out;
 }
 
 /** Freezes a JSON value recursively (tests freeze cached objects to catch mutation). */
