@@ -95,6 +95,8 @@ export interface LocalNodesOptions {
   logger: Logger;
   /** Pod networking of this machine, shared by the local process nodes. */
   networking?: HostNetworking;
+  /** Node names (default `node-1` … `node-<count>`); servers sharing an etcd need their own. */
+  names?: string[];
 }
 
 /** Node names of local agents: stable for a data dir, readable. */
@@ -107,7 +109,7 @@ export async function startLocalNodes(opts: LocalNodesOptions): Promise<RunningN
   const stop = new AbortController();
   // Every agent waits on this one signal (loops, informers): not a leak.
   setMaxListeners(0, stop.signal);
-  const names = Array.from({ length: opts.count }, (_, i) => localNodeName(i + 1));
+  const names = opts.names ?? Array.from({ length: opts.count }, (_, i) => localNodeName(i + 1));
   const clientFor = (name: string): Client =>
     new Client({
       transport: inProcessTransport(opts.handler, { name: `system:node:${name}`, groups: ['system:nodes', 'system:authenticated'] }),

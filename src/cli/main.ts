@@ -26,7 +26,8 @@ Server flags:
   --port N                 HTTPS port of the API server (default 6443; 0 picks a free port)
   --bind-address ADDR      address to listen on (default 127.0.0.1)
   --tls-san NAME           extra name or IP for the serving certificate (repeatable)
-  --nodes N                local node agents to run in this process, node-1 … node-N (default 1; 0 = control plane only)
+  --nodes N                local node agents to run in this process, node-1 … node-N (default 1; 0 = control plane only;
+                           with an etcd datastore the default is 0 and the names carry the server's id)
   --runtime KIND           runtime of the local nodes: process (pods run as local processes, default) or
                            simulated (pods run nothing; for scale tests)
   --leave-pods-running     on SIGTERM/SIGINT, exit without stopping the local nodes' pods (re-adopted on restart)
@@ -137,7 +138,8 @@ async function serverCommand(args: string[]): Promise<void> {
     dataDir: v['data-dir'] ?? defaultDataDir(),
     port: intFlag(v.port, 'port', 6443, 0, 65535),
     bindAddress: v['bind-address'] ?? '127.0.0.1',
-    nodes: intFlag(v.nodes, 'nodes', 1, 0, 100_000),
+    // With etcd, a server is control plane only unless asked: nodes join with `skiff agent`.
+    nodes: intFlag(v.nodes, 'nodes', v['datastore-endpoint'] && !v['datastore-endpoint'].trim().startsWith('sqlite:') ? 0 : 1, 0, 100_000),
     runtime: runtimeFlag(v.runtime),
     leavePodsRunning: v['leave-pods-running'] ?? false,
     logLevel,

@@ -147,6 +147,7 @@ export async function runServer(flags: ServerFlags, log?: Logger): Promise<Runni
   // Local node agents authenticate as their node users, so the node authorizer applies to them.
   let nodes: RunningNodes | undefined;
   let networking: HostNetworking | undefined;
+  const nodeNames = flags.nodes > 0 ? await localNodeNames(flags, dataDir) : undefined;
   if (flags.nodes > 0) {
     try {
       if ((flags.runtime ?? 'process') === 'process') {
@@ -162,6 +163,7 @@ export async function runServer(flags: ServerFlags, log?: Logger): Promise<Runni
         joinSecret: credentials.nodeSecret,
         leavePodsRunning: flags.leavePodsRunning ?? false,
         logger: componentLog.child({ component: 'agent' }),
+        ...(nodeNames ? { names: nodeNames } : {}),
       });
     } catch (err) {
       await networking?.stop();
@@ -224,6 +226,11 @@ async function openStoreAndCredentials(flags: ServerFlags, dataDir: string, logg
  * a stranger would. Distinct data dirs (several servers on one etcd) get distinct identities.
  */
 export async function componentIdentity(dataDir: string, component: string): Promise<string> {
+  return `${hostname()}_${await serverIdentity(dataDir)}_${component}`;
+}
+
+/** The data dir's identity: a UUID made on first start. */
+async function serverIdentity(dataDir: string): Promise<string> {
   const path = join(dataDir, 'identity');
   let id: string;
   try {
@@ -235,5 +242,16 @@ export async function componentIdentity(dataDir: string, component: string): Pro
     id = randomUUID();
     await writeFileAtomic(path, id + '\n');
   }
-  return `${hostname()}_${id}_${component}`;
+  return id;
+}
+
+/**
+ * Names of this server's local nodes. Servers sharing a datastore would all call theirs node-1 …
+ * node-N and run each other's pods twice; there each server's nodes carry a piece of its
+ * identity (`node-1-3f9c2a`), stable across restarts of its data dir.
+ */
+async function localNodeNames(flags: ServerFlags, dataDir: string): Promise<string[] | undefined> {
+  if (!flags.datastoreEndpoint || flags.datastoreEndpoint.trim().startsWith('sqlite:')) return undefined;
+  const id = (await serverIdentity(dataDir)).slice(0, 6);
+  return Array.from({ length: flags.nodes }, (_, i) => `node-${i + 1}-${id}`);
 }
