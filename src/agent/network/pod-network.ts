@@ -13,6 +13,9 @@ import type { NodeNetwork } from './node-network.js';
 import { DEFAULT_CLUSTER_DOMAIN, podHostsFile, podResolvConf, readHostResolvConf } from './pod-dns.js';
 import { serviceEnvFor } from './service-env.js';
 
+/** How many 100 ms steps a pod waits for its node's pod CIDR before NetworkNotReady. */
+const POD_CIDR_WAIT_STEPS = 30;
+
 /** What a pod's sandbox gets from the network. */
 export interface PodSandboxNetwork {
   /** The pod's own address (absent: the host's network). */
@@ -80,7 +83,13 @@ export class PodNetwork implements PodNetworkHook {
       return { mounts };
     }
     if (!node.podCIDR) {
-      const cidr = await this.opts.podCIDR();
+      // The node IPAM controller assigns the block moments after the node registers: wait a little
+      // before calling the network not ready (kubelet would report NetworkNotReady meanwhile).
+      let cidr = await this.opts.podCIDR();
+      for (let i = 0; !cidr && i < POD_CIDR_WAIT_STEPS; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        cidr = await this.opts.podCIDR();
+      }
       if (!cidr) throw new NetworkNotReadyError('network is not ready: container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:the node has no pod CIDR yet');
       await node.configure(cidr);
     }

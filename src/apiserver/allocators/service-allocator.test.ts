@@ -128,6 +128,23 @@ test('node ports: allocated per port, shared by two protocols on one port, reque
     await t.del('b');
     const e = await t.create(svc('e', { type: 'NodePort', ports: [{ port: 80, nodePort: 30080 }] }));
     assert.equal(e.spec!.ports![0]!.nodePort, 30080);
+    // NodePort → ClusterIP drops the node port (dropTypeDependentFields) and frees it.
+    const back = (await t.registry.guaranteedUpdate(svcInfo, 'default', 'e', (cur) => {
+      const next = JSON.parse(JSON.stringify(cur)) as Service;
+      next.spec!.type = 'ClusterIP';
+      return next as unknown as KubeObject;
+    })) as unknown as Service;
+    assert.equal(back.spec!.ports![0]!.nodePort, undefined);
+    assert.equal(back.spec!.externalTrafficPolicy, undefined);
+    const f = await t.create(svc('f', { type: 'NodePort', ports: [{ port: 80, nodePort: 30080 }] }));
+    assert.equal(f.spec!.ports![0]!.nodePort, 30080);
+    // → ExternalName drops the cluster IP.
+    const ext = (await t.registry.guaranteedUpdate(svcInfo, 'default', 'a', (cur) => {
+      const next = JSON.parse(JSON.stringify(cur)) as Service;
+      next.spec = { type: 'ExternalName', externalName: 'db.example.com', ports: next.spec!.ports!.map((p) => ({ ...p, nodePort: undefined })) };
+      return next as unknown as KubeObject;
+    })) as unknown as Service;
+    assert.equal(ext.spec!.clusterIP, undefined);
   } finally {
     await t.stop();
   }

@@ -39,6 +39,29 @@ function initIPFamilies(s: ServiceSpec): void {
   if (!s.ipFamilies?.length) s.ipFamilies = s.ipFamilyPolicy === 'SingleStack' ? [CLUSTER_IP_FAMILIES[0] ?? 'IPv4'] : [...CLUSTER_IP_FAMILIES];
 }
 
+/**
+ * dropTypeDependentFields: a Service changing type loses the allocated values the new type has no
+ * use for — node ports when it stops being NodePort/LoadBalancer, cluster IPs and IP families when
+ * it becomes ExternalName — but only where the request still carries the old values (a value the
+ * user changed is theirs to explain, and validation will).
+ */
+function dropTypeDependentFields(n: ServiceSpec, o: ServiceSpec | undefined): void {
+  if (!o) return;
+  if (needsClusterIP(o) && !needsClusterIP(n) && (n.clusterIP ?? '') === (o.clusterIP ?? '') && JSON.stringify(n.clusterIPs ?? []) === JSON.stringify(o.clusterIPs ?? [])) {
+    delete n.clusterIP;
+    delete n.clusterIPs;
+    delete n.ipFamilies;
+    delete n.ipFamilyPolicy;
+    if (n.internalTrafficPolicy === o.internalTrafficPolicy) delete n.internalTrafficPolicy;
+  }
+  if (needsNodePort(o) && !needsNodePort(n)) {
+    const old = new Map((o.ports ?? []).map((p) => [`${p.name ?? ''}/${p.port}`, p.nodePort]));
+    for (const p of n.ports ?? []) if (p.nodePort && old.get(`${p.name ?? ''}/${p.port}`) === p.nodePort) delete p.nodePort;
+  }
+  if (needsHealthCheckNodePort(o) && !needsHealthCheckNodePort(n) && n.healthCheckNodePort === o.healthCheckNodePort) delete n.healthCheckNodePort;
+  if (n.type !== 'NodePort' && n.type !== 'LoadBalancer' && o.externalTrafficPolicy && n.externalTrafficPolicy === o.externalTrafficPolicy && (o.type === 'NodePort' || o.type === 'LoadBalancer')) delete n.externalTrafficPolicy;
+}
+
 export class ServiceStrategy extends BaseStrategy {
   protected override readonly nameValidator = nameIsDNS1035Label;
 
@@ -96,6 +119,7 @@ export class ServiceStrategy extends BaseStrategy {
     if (needsHealthCheckNodePort(o) && needsHealthCheckNodePort(n) && !n.healthCheckNodePort && o?.healthCheckNodePort) {
       n.healthCheckNodePort = o.healthCheckNodePort;
     }
+    dropTypeDependentFields(n, o);
     normalizeClusterIPs(n);
     initIPFamilies(n);
   }
