@@ -14,6 +14,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { setMaxListeners } from 'node:events';
 import { get as httpsGet } from 'node:https';
+import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { ApiHandler } from '../api/http.js';
 import { Client } from '../client/client.js';
 import { inProcessTransport } from '../client/in-process-transport.js';
@@ -79,7 +80,7 @@ async function processAgent(s: AgentSetup): Promise<{ agent: NodeAgent; server: 
   const port = await server.listen(s.kubeletPort, s.bindAddress);
   const network = await s.networking?.forNode(s.name, s.client, s.dataDir);
   const agent = new NodeAgent({ name: s.name, client: s.client, runtime, dataDir: s.dataDir, version: SKIFF_VERSION, nodeIP: s.nodeIP, kubeletPort: port, servingCertSha256: cert.sha256, nodeConfig, logger: s.logger, ...(network ? { network } : {}) });
-  const backend = new AgentStreamsBackend({ runtime, pod: (ns, n) => agent.podByName(ns, n), podIP: (pod) => network?.podIP(pod.metadata?.uid ?? '') ?? s.nodeIP });
+  const backend = new AgentStreamsBackend({ runtime, pod: (ns, n) => agent.podByName(ns, n), podIP: (pod) => network?.podIP(pod.metadata?.uid ?? '') ?? s.nodeIP, ...(network ? { dial: (pod: Pod, port: number) => network.dial(pod, port) } : {}) });
   streamsMount?.(server, backend, s.logger);
   return { agent, server };
 }

@@ -5,6 +5,7 @@
  * acts. On losing leadership every controller stops (its signal aborts) and the manager campaigns
  * again; Kubernetes exits the process instead, which a supervisor then restarts.
  */
+import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Client } from '../client/client.js';
@@ -106,6 +107,8 @@ export class ControllerManager {
         return r;
       },
     };
+    // Every controller (and its cache wait) listens on this one signal: not a leak.
+    setMaxListeners(0, signal);
     // Each controller registers its informers synchronously when run() is called; the factory
     // starts afterwards, and controllers wait for the caches before starting workers.
     const runs = this.opts.controllers.map((c) =>

@@ -12,6 +12,8 @@ import type { RuntimeMount } from '../runtime/runtime.js';
 import type { NodeNetwork } from './node-network.js';
 import { DEFAULT_CLUSTER_DOMAIN, podHostsFile, podResolvConf, readHostResolvConf } from './pod-dns.js';
 import { serviceEnvFor } from './service-env.js';
+import { dialInNetns } from './netns-dial.js';
+import type { Socket } from 'node:net';
 
 /** How many 100 ms steps a pod waits for its node's pod CIDR before NetworkNotReady. */
 const POD_CIDR_WAIT_STEPS = 30;
@@ -42,6 +44,8 @@ export interface PodNetworkHook {
   tearDown(podUid: string): Promise<void>;
   podIP(podUid: string): string | undefined;
   serviceEnv(pod: Pod): Array<[string, string]>;
+  /** A connection to localhost:port inside the pod's namespace (undefined: the pod has none). */
+  dial(pod: Pod, port: number): Promise<Socket> | undefined;
 }
 
 export interface PodNetworkOptions {
@@ -109,5 +113,10 @@ export class PodNetwork implements PodNetworkHook {
 
   serviceEnv(pod: Pod): Array<[string, string]> {
     return serviceEnvFor(pod, this.opts.services());
+  }
+
+  dial(pod: Pod, port: number): Promise<Socket> | undefined {
+    const att = this.opts.node?.attachment(pod.metadata?.uid ?? '');
+    return att ? dialInNetns(att.netnsPath, port) : undefined;
   }
 }
