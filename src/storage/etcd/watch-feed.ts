@@ -38,7 +38,12 @@ interface Subscriber {
   live: boolean;
   /** While catching up: the feed's position when the watch began. */
   target: number;
-  /** While catching up: the highest revision the catch-up watcher has seen. */
+  /**
+   * While catching up: the highest revision the catch-up watcher has seen; it is (re)created at
+   * the next one. Starts at `after - 1`, so the first watcher is created at `after` itself: etcd
+   * cancels it exactly when `after` is below the compacted revision, the Store's CompactedError
+   * condition (the event at `after` is skipped).
+   */
   scanned: number;
   /** While catching up: the feed's events after `target` under the prefix. */
   buffer: StoreEvent[];
@@ -101,7 +106,7 @@ export class WatchFeed {
       onClose: opts.onClose,
       live: after >= this.position,
       target: this.position,
-      scanned: after,
+      scanned: after - 1,
       buffer: [],
       catchupId: 0,
       detach: () => {},
@@ -114,9 +119,7 @@ export class WatchFeed {
     const done = new Promise<void>((resolve, reject) => {
       sub.settle = (err) => (err ? reject(err) : resolve());
     });
-    // Created at `after` itself: etcd cancels it exactly when `after` is below the compacted
-    // revision, which is the Store's CompactedError condition. The event at `after` is skipped.
-    this.createCatchup(sub, after);
+    this.createCatchup(sub);
     return done;
   }
 
@@ -191,7 +194,7 @@ export class WatchFeed {
     stream.on('end', () => this.broken(stream));
     this.mainId = this.nextId++;
     stream.write({ createRequest: { ...ALL, startRevision: this.position + 1, prevKv: true, progressNotify: true, watchId: this.mainId } });
-    for (const sub of [...this.catchups.values()]) this.createCatchup(sub, sub.scanned + 1);
+    for (const sub of [...this.catchups.values()]) this.createCatchup(sub);
   }
 
   private broken(stream: WatchStream): void {
@@ -208,11 +211,12 @@ export class WatchFeed {
     this.reconnectTimer.unref();
   }
 
-  private createCatchup(sub: Subscriber, startRevision: number): void {
+  /** (Re)creates a subscriber's catch-up watcher after the last revision it scanned. */
+  private createCatchup(sub: Subscriber): void {
     if (sub.catchupId) this.catchups.delete(sub.catchupId);
     sub.catchupId = this.nextId++;
     this.catchups.set(sub.catchupId, sub);
-    this.stream?.write({ createRequest: { ...ALL, startRevision, prevKv: true, watchId: sub.catchupId } });
+    this.stream?.write({ createRequest: { ...ALL, startRevision: sub.scanned + 1, prevKv: true, watchId: sub.catchupId } });
   }
 
   private onResponse(resp: WatchResponseMsg): void {
