@@ -76,6 +76,17 @@ export interface StartEtcdOptions {
 
 /** Starts etcd and resolves once it answers a Status call. */
 export async function startEtcd(opts: StartEtcdOptions = {}): Promise<TestEtcd> {
+  // A probed free port can be taken before etcd binds it (tests run side by side): try again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startEtcdOnce(opts);
+    } catch (err) {
+      if (attempt >= 3 || !/address already in use/.test((err as Error).message)) throw err;
+    }
+  }
+}
+
+async function startEtcdOnce(opts: StartEtcdOptions): Promise<TestEtcd> {
   const bin = etcdBinary();
   if (!bin) throw new Error('etcd is not installed (apt-get install etcd-server)');
   const host = opts.host ?? '127.0.0.1';
@@ -119,6 +130,9 @@ export async function startEtcd(opts: StartEtcdOptions = {}): Promise<TestEtcd> 
   if (!opts.wrap) {
     try {
       await waitReady(endpoint, child, ETCD_START_TIMEOUT_MS, opts.readyTls);
+      // A port clash makes etcd exit at once; make sure the etcd that answered is ours.
+      await new Promise((r) => setTimeout(r, 100));
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`etcd exited (${child.exitCode ?? child.signalCode})`);
     } catch (err) {
       await stop();
       throw new Error(`etcd did not start: ${(err as Error).message}\n${out}`);
