@@ -1,10 +1,13 @@
 /**
  * The in-process transport: hands each request to the API server's ApiHandler as a value, with
- * no socket in between, for the all-in-one process. Bodies still travel serialised (the handler
- * gets bytes, the client parses the JSON it returns), so a component sees exactly what it would
- * over HTTPS: fresh objects it owns, Status bodies for errors, watch streams as JSON lines.
+ * no socket in between, for the all-in-one process. JSON travels as values, not text: a request
+ * body given as an object reaches the server as that object (`bodyValue`), and the server answers
+ * with the objects it has (`value`, and watch events as `values`: its cached objects, frozen).
+ * The RestClient copies what it hands to callers unless they asked to share (informers, which
+ * freeze what they cache anyway), so a component still gets fresh objects it owns, Status bodies
+ * for errors and the same events as over HTTPS, without the JSON written and parsed on both sides.
  */
-import type { ApiHandler, ApiResponse, UserInfo } from '../api/http.js';
+import type { ApiHandler, ApiRequest, ApiResponse, UserInfo } from '../api/http.js';
 import { isStreamResponse } from '../api/http.js';
 import type { BufferedResponse, StreamedResponse, Transport, TransportRequest } from './transport.js';
 import { readAll, TransportError } from './transport.js';
@@ -23,6 +26,7 @@ export function inProcessTransport(handler: ApiHandler, user: UserInfo, opts: In
 
 class InProcessTransport implements Transport {
   readonly description = 'in-process';
+  readonly passesValues = true;
   private closed = false;
 
   constructor(
@@ -49,16 +53,16 @@ class InProcessTransport implements Transport {
     if (this.opts.userAgent && !headers['user-agent']) headers['user-agent'] = this.opts.userAgent;
     const body = req.body === undefined ? undefined : typeof req.body === 'string' ? Buffer.from(req.body) : req.body;
     if (body) headers['content-length'] = String(body.byteLength);
+    const apiReq: ApiRequest = { method: req.method, path: req.path, query: new URLSearchParams(req.query), headers, ...(body ? { body } : {}), user: this.user, signal: conn.signal, acceptsValues: true };
+    if (req.bodyValue !== undefined && body === undefined) {
+      const value = req.bodyValue;
+      apiReq.bodyValue = value;
+      // Bytes only for a reader that asks for them (none of the JSON paths does).
+      let bytes: Uint8Array | undefined;
+      Object.defineProperty(apiReq, 'body', { enumerable: true, get: () => (bytes ??= Buffer.from(JSON.stringify(value))) });
+    }
 
-    const call = this.handler({
-      method: req.method,
-      path: req.path,
-      query: new URLSearchParams(req.query),
-      headers,
-      ...(body ? { body } : {}),
-      user: this.user,
-      signal: conn.signal,
-    });
+    const call = this.handler(apiReq);
 
     let res: ApiResponse;
     const timeoutMs = req.stream ? 0 : (req.timeoutMs ?? this.opts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
@@ -92,7 +96,10 @@ class InProcessTransport implements Transport {
     const resHeaders = lowerKeys(res.headers);
     if (!isStreamResponse(res)) {
       req.signal?.removeEventListener('abort', onAbort);
-      return { status: res.status, headers: resHeaders, body: res.body };
+      if (res.value === undefined) return { status: res.status, headers: resHeaders, body: res.body };
+      // The body stays unencoded unless someone reads it (an error mapped from its text).
+      const out = res;
+      return { status: res.status, headers: resHeaders, value: res.value, get body() { return out.body; } };
     }
     if (!req.stream) {
       // Asked for a buffered response but the server streamed: read it all (bounded by the server).
@@ -100,11 +107,21 @@ class InProcessTransport implements Transport {
       req.signal?.removeEventListener('abort', onAbort);
       return { status: res.status, headers: resHeaders, body: all };
     }
-    return {
-      status: res.status,
-      headers: resHeaders,
-      body: pipeStream(res.stream, conn, () => req.signal?.removeEventListener('abort', onAbort)),
-    };
+    const done = () => req.signal?.removeEventListener('abort', onAbort);
+    if (res.values && req.stream) {
+      const values = res.values;
+      let body: AsyncIterable<Uint8Array | string> | undefined;
+      return {
+        status: res.status,
+        headers: resHeaders,
+        values: pipeStream(values, conn, done),
+        // Encoded lines only for a reader that asks for them instead of the values.
+        get body() {
+          return (body ??= pipeStream(res.stream, conn, done));
+        },
+      };
+    }
+    return { status: res.status, headers: resHeaders, body: pipeStream(res.stream, conn, done) };
   }
 
   close(): void {
@@ -117,11 +134,7 @@ class InProcessTransport implements Transport {
  * connection signal and returns the handler's iterator, so the server releases the watch just as
  * it would when an HTTP client disconnects.
  */
-async function* pipeStream(
-  source: AsyncIterable<Uint8Array | string>,
-  conn: AbortController,
-  done: () => void,
-): AsyncGenerator<Uint8Array | string> {
+async function* pipeStream<T>(source: AsyncIterable<T>, conn: AbortController, done: () => void): AsyncGenerator<T> {
   const it = source[Symbol.asyncIterator]();
   const aborted = abortPromise(conn.signal).catch(() => undefined);
   try {

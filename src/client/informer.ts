@@ -81,6 +81,8 @@ export class SharedInformer<T extends ObjectLike> {
       ...(opts.pageSize !== undefined ? { pageSize: opts.pageSize } : {}),
       ...(opts.clock ? { clock: opts.clock } : {}),
       logger: opts.logger ?? silentLogger,
+      // A frozen cache may hold the API server's own (frozen) objects: no copy, no parse.
+      sharedObjects: opts.freeze !== false,
     });
   }
 

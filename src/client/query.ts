@@ -22,6 +22,12 @@ export interface ListOptions {
   /** Server-side timeout for the call. */
   timeoutSeconds?: number;
   signal?: AbortSignal;
+  /**
+   * Not sent: the caller takes the objects frozen and possibly shared with other readers in this
+   * process, so a transport that passes values (in-process) need not copy them. Informers ask for
+   * this; the objects they cache are frozen either way.
+   */
+  sharedObjects?: boolean;
 }
 
 export interface WatchOptions extends Omit<ListOptions, 'limit' | 'continue'> {

@@ -49,6 +49,11 @@ export interface ReflectorOptions {
   logger?: Logger;
   clock?: Clock;
   random?: () => number;
+  /**
+   * The sink takes objects frozen and shared with other readers (an informer that freezes its
+   * cache): an in-process transport then hands over the API server's cached objects uncopied.
+   */
+  sharedObjects?: boolean;
 }
 
 /** Runs list+watch for one resource client into a sink. */
@@ -126,12 +131,12 @@ export class Reflector<T extends ObjectLike> {
     for (;;) {
       let page;
       try {
-        page = await this.client.listPage({ ...this.selectors(), limit, ...(token ? { continue: token } : {}), signal });
+        page = await this.client.listPage({ ...this.selectors(), limit, ...(token ? { continue: token } : {}), signal, sharedObjects: this.shared() });
       } catch (err) {
         if (!(paged && isGone(err))) throw err;
         this.logger.warn('list continue token expired; relisting without paging');
         acc = this.sink.beginList();
-        page = await this.client.listPage({ ...this.selectors(), signal });
+        page = await this.client.listPage({ ...this.selectors(), signal, sharedObjects: this.shared() });
         token = undefined;
       }
       if (signal.aborted) return;
@@ -153,7 +158,7 @@ export class Reflector<T extends ObjectLike> {
     const started = this.clock.now();
     let events = 0;
     const timeoutSeconds = Math.floor(MIN_WATCH_TIMEOUT_SECONDS * (1 + this.random()));
-    const stream = this.client.watch({ ...this.selectors(), resourceVersion: this.lastRV, allowWatchBookmarks: true, timeoutSeconds, signal });
+    const stream = this.client.watch({ ...this.selectors(), resourceVersion: this.lastRV, allowWatchBookmarks: true, timeoutSeconds, signal, sharedObjects: this.shared() });
     for await (const ev of stream) {
       events++;
       const rv = ev.object.metadata?.resourceVersion ?? '';
@@ -163,6 +168,10 @@ export class Reflector<T extends ObjectLike> {
     }
     if (signal.aborted) return 'closed';
     return events === 0 && this.clock.now() - started < SHORT_WATCH_MS ? 'short' : 'closed';
+  }
+
+  private shared(): boolean {
+    return this.opts.sharedObjects === true;
   }
 
   private selectors(): { labelSelector?: LabelSelectorInput; fieldSelector?: FieldSelectorInput } {

@@ -15,7 +15,7 @@ import type { RestClient, RestRequest } from './rest-client.js';
 import type { DeleteOptions, ListOptions, PatchOptions, WatchOptions, WriteOptions } from './query.js';
 import { deleteOptionsBody, encodeListOptions, encodeWriteOptions } from './query.js';
 import type { ObjectLike, ObjectList, WatchEvent } from './types.js';
-import { decodeWatchStream } from './watch-decoder.js';
+import { toWatchEvent } from './watch-decoder.js';
 import { isGone } from '../api/errors.js';
 
 /** Identifies a resource: a served ResourceInfo, or group/version/plural for anything else. */
@@ -132,7 +132,7 @@ export class ResourceClient<T extends ObjectLike = KubeObject> {
   /** LIST one page (`limit` items from `continue`). */
   async listPage(opts: ListOptions = {}): Promise<ObjectList<T>> {
     const query = encodeListOptions(new URLSearchParams(), opts);
-    const list = await this.call<ObjectList<T>>({ method: 'GET', path: this.collectionPath(), query, ...sig(opts) }, 'list');
+    const list = await this.call<ObjectList<T>>({ method: 'GET', path: this.collectionPath(), query, ...sig(opts), ...(opts.sharedObjects ? { sharedObjects: true } : {}) }, 'list');
     if (!Array.isArray(list.items)) list.items = [];
     list.metadata ??= {};
     this.stampList(list);
@@ -249,8 +249,16 @@ export class ResourceClient<T extends ObjectLike = KubeObject> {
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const query = encodeListOptions(new URLSearchParams({ watch: 'true' }), { ...opts, signal: conn.signal });
-      const chunks = await this.rest.stream({ method: 'GET', path: this.collectionPath(), query, signal: conn.signal, describe: { verb: 'watch', resource: this.info.groupResource } });
-      for await (const ev of decodeWatchStream<T>(chunks)) {
+      const values = await this.rest.streamJson({
+        method: 'GET',
+        path: this.collectionPath(),
+        query,
+        signal: conn.signal,
+        describe: { verb: 'watch', resource: this.info.groupResource },
+        ...(opts.sharedObjects ? { sharedObjects: true } : {}),
+      });
+      for await (const value of values) {
+        const ev = toWatchEvent<T>(value);
         if (ev.type !== 'BOOKMARK') this.stamp(ev.object);
         yield ev;
       }

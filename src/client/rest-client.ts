@@ -14,7 +14,9 @@ import type { Logger } from './log.js';
 import { silentLogger } from './log.js';
 import type { RequestDescription } from './response-error.js';
 import { responseError } from './response-error.js';
-import type { Transport, TransportRequest } from './transport.js';
+import type { BufferedResponse, StreamedResponse, Transport, TransportRequest } from './transport.js';
+import { clone } from '../api/object.js';
+import { decodeJsonStream } from './watch-decoder.js';
 import { bodyText, readAll, TransportError } from './transport.js';
 import { jitter } from './backoff.js';
 
@@ -39,6 +41,12 @@ export interface RestRequest {
   timeoutMs?: number;
   /** For error messages of bodies that are not a Status. */
   describe?: RequestDescription;
+  /**
+   * The caller takes the response's objects frozen and shared with other readers in this process
+   * (informers, which freeze their caches anyway): a transport that passes values then hands them
+   * over without a copy. Others always get objects of their own.
+   */
+  sharedObjects?: boolean;
 }
 
 export interface RestClientOptions {
@@ -63,8 +71,9 @@ export class RestClient {
 
   /** Sends a request and parses the JSON response body. */
   async json<T>(req: RestRequest): Promise<T> {
-    const body = await this.buffered(req);
-    const text = bodyText(body);
+    const res = (await this.send(req, false)) as BufferedResponse;
+    if (res.value !== undefined) return (req.sharedObjects ? res.value : clone(res.value)) as T;
+    const text = bodyText(res.body);
     try {
       return JSON.parse(text) as T;
     } catch (err) {
@@ -74,23 +83,34 @@ export class RestClient {
 
   /** Sends a request and returns the response body as text (pod logs). */
   async text(req: RestRequest): Promise<string> {
-    return bodyText(await this.buffered(req));
+    return bodyText(((await this.send(req, false)) as BufferedResponse).body);
   }
 
   /** Sends a request whose response streams (watch, log follow); throws on a non-2xx status. */
   async stream(req: RestRequest): Promise<AsyncIterable<Uint8Array | string>> {
-    return this.send(req, true) as Promise<AsyncIterable<Uint8Array | string>>;
+    return ((await this.send(req, true)) as StreamedResponse).body;
   }
 
-  private async buffered(req: RestRequest): Promise<Uint8Array | string> {
-    return this.send(req, false) as Promise<Uint8Array | string>;
+  /**
+   * Sends a request whose response streams JSON values (a watch) and yields them decoded: as
+   * values when the transport passes them (copied unless `sharedObjects`), else parsed from the
+   * stream's lines. Malformed JSON raises a WatchDecodeError.
+   */
+  async streamJson(req: RestRequest): Promise<AsyncIterable<unknown>> {
+    const res = (await this.send(req, true)) as StreamedResponse;
+    if (!res.values) return decodeJsonStream(res.body);
+    return req.sharedObjects ? res.values : copyEach(res.values);
   }
 
-  private async send(req: RestRequest, stream: boolean): Promise<Uint8Array | string | AsyncIterable<Uint8Array | string>> {
+  private async send(req: RestRequest, stream: boolean): Promise<BufferedResponse | StreamedResponse> {
     const headers: Record<string, string> = { ...this.opts.headers, accept: req.accept ?? 'application/json' };
     let body: Uint8Array | string | undefined;
+    let bodyValue: unknown;
     if (req.body !== undefined) {
-      body = typeof req.body === 'string' || req.body instanceof Uint8Array ? req.body : JSON.stringify(req.body);
+      if (typeof req.body === 'string' || req.body instanceof Uint8Array) body = req.body;
+      // The server owns what it is given: a copy, so the caller may go on using its object.
+      else if (this.transport.passesValues) bodyValue = clone(req.body);
+      else body = JSON.stringify(req.body);
       headers['content-type'] = req.contentType ?? 'application/json';
     }
     const treq: TransportRequest = {
@@ -99,6 +119,7 @@ export class RestClient {
       ...(req.query ? { query: req.query } : {}),
       headers,
       ...(body !== undefined ? { body } : {}),
+      ...(bodyValue !== undefined ? { bodyValue } : {}),
       ...(req.signal ? { signal: req.signal } : {}),
       ...(req.timeoutMs !== undefined ? { timeoutMs: req.timeoutMs } : {}),
       stream,
@@ -106,14 +127,9 @@ export class RestClient {
     const idempotent = req.method === 'GET' || req.method === 'HEAD';
     let retryAfterCount = 0;
     for (let networkAttempt = 0; ; ) {
-      let status: number;
-      let resHeaders: Record<string, string>;
-      let resBody: Uint8Array | string | AsyncIterable<Uint8Array | string>;
+      let res: BufferedResponse | StreamedResponse;
       try {
-        const res = await this.transport.request(treq);
-        status = res.status;
-        resHeaders = res.headers;
-        resBody = res.body;
+        res = await this.transport.request(treq);
       } catch (err) {
         if (req.signal?.aborted || !(err instanceof TransportError)) throw err;
         const retryable = idempotent || !err.sent;
@@ -124,11 +140,13 @@ export class RestClient {
         await sleep(this.clock, delay, req.signal);
         continue;
       }
-      if (status >= 200 && status < 300) return resBody;
+      const status = res.status;
+      if (status >= 200 && status < 300) return res;
 
+      const resBody = res.body;
       const errBody = typeof resBody === 'string' || resBody instanceof Uint8Array ? resBody : await readAll(resBody);
       const err = responseError(status, errBody, req.describe);
-      const wait = retryAfterMs(status, resHeaders, err);
+      const wait = retryAfterMs(status, res.headers, err);
       if (wait !== undefined && retryAfterCount < MAX_RETRY_AFTER_RETRIES) {
         retryAfterCount++;
         this.logger.debug('server asked to retry', { method: req.method, path: req.path, code: status, delayMs: wait, attempt: retryAfterCount });
@@ -152,4 +170,9 @@ function retryAfterMs(status: number, headers: Record<string, string>, err: Stat
   else if (status === 429 && err.details?.retryAfterSeconds !== undefined) seconds = err.details.retryAfterSeconds;
   if (seconds === undefined) return undefined;
   return Math.min(Math.max(seconds, 0) * 1000, MAX_RETRY_AFTER_MS);
+}
+
+/** Copies each streamed value, so a caller that did not ask to share owns what it gets. */
+async function* copyEach(values: AsyncIterable<unknown>): AsyncGenerator<unknown> {
+  for await (const v of values) yield clone(v);
 }

@@ -14,6 +14,11 @@ export interface TransportRequest {
   /** Extra headers (lower- or mixed-case); the transport adds authentication itself. */
   headers?: Record<string, string>;
   body?: Uint8Array | string;
+  /**
+   * For transports with `passesValues`: the body as a JSON value instead of `body`'s bytes. The
+   * transport hands it to the server, which owns it from then on.
+   */
+  bodyValue?: unknown;
   /** Aborts the request, or ends a streamed response. */
   signal?: AbortSignal;
   /**
@@ -31,6 +36,11 @@ export interface BufferedResponse {
   /** Lower-cased header names. */
   headers: Record<string, string>;
   body: Uint8Array | string;
+  /**
+   * Transports with `passesValues`: the JSON value the body encodes, when the server had it (then
+   * `body` is encoded only if read). Possibly frozen and shared with the server: copy to edit.
+   */
+  value?: unknown;
 }
 
 /** A response whose body arrives in chunks. */
@@ -38,11 +48,21 @@ export interface StreamedResponse {
   status: number;
   headers: Record<string, string>;
   body: AsyncIterable<Uint8Array | string>;
+  /**
+   * Transports with `passesValues`: the JSON values the body's lines encode (watch events), when
+   * the server streamed values. Read this or `body`, not both. Values may be frozen and shared.
+   */
+  values?: AsyncIterable<unknown>;
 }
 
 export interface Transport {
   /** Where requests go, for messages (`https://127.0.0.1:6443`, `in-process`). */
   readonly description: string;
+  /**
+   * True when the transport carries JSON values as they are (`bodyValue`, `value`, `values`)
+   * instead of bytes: the in-process transport, where encoding and parsing would be pure cost.
+   */
+  readonly passesValues?: boolean;
   request(req: TransportRequest & { stream?: false }): Promise<BufferedResponse>;
   request(req: TransportRequest & { stream: true }): Promise<StreamedResponse>;
   request(req: TransportRequest): Promise<BufferedResponse | StreamedResponse>;

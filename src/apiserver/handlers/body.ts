@@ -60,10 +60,24 @@ function requireObject(v: unknown): KubeObject {
   return v as KubeObject;
 }
 
+/**
+ * Media types whose body an in-process caller may hand over as a value (ApiRequest.bodyValue):
+ * JSON and the patch types. An apply patch is YAML, of which JSON is a subset, so the value of
+ * its JSON text is what the YAML parser would have produced.
+ */
+const VALUE_TYPES = new Set(['', 'application/json', ...Object.keys(PATCH_TYPES).filter((t) => !t.endsWith('cbor'))]);
+
+/** The in-process caller's decoded body, when it gave one for a media type that allows it. */
+function valueOf(req: ApiRequest, type: string): { value: unknown } | undefined {
+  return req.bodyValue !== undefined && VALUE_TYPES.has(type) ? { value: req.bodyValue } : undefined;
+}
+
 /** Decodes the object of a POST/PUT. */
 export function decodeObjectBody(req: ApiRequest, protobuf?: ProtobufDecoder): KubeObject {
-  const bytes = bodyBytes(req);
   const type = mediaType(req.headers['content-type']);
+  const given = type === '' || type === 'application/json' ? valueOf(req, type) : undefined;
+  if (given) return requireObject(given.value);
+  const bytes = bodyBytes(req);
   if (bytes.byteLength === 0) throw badRequest('the request body is empty; expected an object');
   switch (type) {
     case '':
@@ -82,11 +96,17 @@ export function decodeObjectBody(req: ApiRequest, protobuf?: ProtobufDecoder): K
 
 /** Decodes an optional JSON body (DeleteOptions); empty means none. */
 export function decodeOptionalJson(req: ApiRequest): Record<string, unknown> | undefined {
-  const bytes = bodyBytes(req);
-  if (bytes.byteLength === 0) return undefined;
   const type = mediaType(req.headers['content-type']);
-  const s = text(bytes);
-  const v = type.includes('yaml') ? parseYamlText(s) : parseJsonText(s);
+  const given = valueOf(req, type);
+  let v: unknown;
+  if (given) {
+    v = given.value;
+  } else {
+    const bytes = bodyBytes(req);
+    if (bytes.byteLength === 0) return undefined;
+    const s = text(bytes);
+    v = type.includes('yaml') ? parseYamlText(s) : parseJsonText(s);
+  }
   if (v === null) return undefined;
   if (typeof v !== 'object' || Array.isArray(v)) throw badRequest('the request body must be a JSON object');
   return v as Record<string, unknown>;
@@ -99,15 +119,21 @@ export interface DecodedPatch {
 
 /** Decodes a PATCH body according to its media type. */
 export function decodePatchBody(req: ApiRequest): DecodedPatch {
-  const bytes = bodyBytes(req);
   const ct = mediaType(req.headers['content-type']);
   const type = PATCH_TYPES[ct];
   if (!type || ct === 'application/apply-patch+cbor') {
     throw unsupportedMediaType(ct, Object.keys(PATCH_TYPES).filter((t) => !t.endsWith('cbor')));
   }
-  if (bytes.byteLength === 0) throw badRequest('the patch body is empty');
-  const s = text(bytes);
-  const body = type === 'apply' ? parseYamlText(s, 'apply patch') : parseJsonText(s, 'patch');
+  const given = valueOf(req, ct);
+  let body: unknown;
+  if (given) {
+    body = given.value;
+  } else {
+    const bytes = bodyBytes(req);
+    if (bytes.byteLength === 0) throw badRequest('the patch body is empty');
+    const s = text(bytes);
+    body = type === 'apply' ? parseYamlText(s, 'apply patch') : parseJsonText(s, 'patch');
+  }
   if (type === 'json') {
     if (!Array.isArray(body)) throw badRequest('json patch must be a JSON array of operations');
   } else if (body === null || typeof body !== 'object' || Array.isArray(body)) {

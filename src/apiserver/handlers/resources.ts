@@ -20,7 +20,8 @@ import { storageResource } from '../registry/keys.js';
 import { watchCache, type StreamItem } from '../watch/watch-stream.js';
 import { negotiateOutput, type OutputFormat } from './negotiate.js';
 import { decodeObjectBody, decodeOptionalJson, decodePatchBody, type ProtobufDecoder } from './body.js';
-import { jsonResponse, listBody, objectJson, streamResponse, successStatus } from './respond.js';
+import { JSON_TYPE, jsonResponse, listBody, objectJson, streamResponse, successStatus, valueResponse } from './respond.js';
+import { entryJson } from '../registry/object-cache.js';
 import { patchObject } from './patch-object.js';
 import type { SubresourceHandlers } from './subresources.js';
 import { conversionFor, type Conversion } from '../conversion.js';
@@ -125,7 +126,20 @@ function getOne(ctx: Ctx): ApiResponse {
   const entry = ctx.deps.registry.get(ctx.storage, ctx.ri.namespace, ctx.ri.name);
   const fmt = output(ctx);
   if (fmt.kind === 'table') return tableResponse(ctx, [served(ctx, entry.obj)], { resourceVersion: entry.obj.metadata.resourceVersion });
-  return jsonResponse(200, ctx.conv ? JSON.stringify(served(ctx, entry.obj)) : objectJson(entry));
+  if (ctx.conv) return jsonResponse(200, served(ctx, entry.obj));
+  // The cached object itself, its JSON shared with every other reader of this version.
+  return valueResponse(200, { 'content-type': JSON_TYPE }, entry.obj, () => objectJson(entry));
+}
+
+/**
+ * The response for an object just written: the cached object, whose JSON the watch fan-out
+ * encodes anyway, so the response shares that text instead of serialising the object again.
+ */
+function writtenResponse(ctx: Ctx, status: number, obj: StoredObject): ApiResponse {
+  if (ctx.conv) return jsonResponse(status, served(ctx, obj));
+  const entry = ctx.deps.registry.peek(ctx.storage, obj.metadata.namespace ?? '', obj.metadata.name);
+  if (entry?.obj !== obj) return jsonResponse(status, obj);
+  return valueResponse(status, { 'content-type': JSON_TYPE }, obj, () => entryJson(entry));
 }
 
 function intParam(q: URLSearchParams, name: string): number | undefined {
@@ -165,7 +179,12 @@ async function list(ctx: Ctx): Promise<ApiResponse> {
   if (ctx.conv) {
     return jsonResponse(200, { kind: ctx.info.listKind, apiVersion: groupVersion(ctx.info), metadata: meta, items: result.items.map((e) => served(ctx, e.obj)) });
   }
-  return jsonResponse(200, listBody(groupVersion(ctx.info), ctx.info.listKind, meta, result.items));
+  // In-process callers get the cached objects themselves; over HTTP the body is assembled from
+  // their shared JSON.
+  const gv = groupVersion(ctx.info);
+  const value = ctx.req.acceptsValues ? { kind: ctx.info.listKind, apiVersion: gv, metadata: meta, items: result.items.map((e) => e.obj) } : undefined;
+  if (value) return valueResponse(200, { 'content-type': JSON_TYPE }, value, () => listBody(gv, ctx.info.listKind, meta, result.items));
+  return jsonResponse(200, listBody(gv, ctx.info.listKind, meta, result.items));
 }
 
 /** Selectors are evaluated on the served shape (events.k8s.io selects on `regarding.*`). */
@@ -200,7 +219,46 @@ function watch(ctx: Ctx): ApiResponse {
     timeoutSeconds,
     signal: ctx.req.signal,
   });
+  if (ctx.req.acceptsValues && fmt.kind === 'json' && !ctx.conv) {
+    // An in-process watcher (an informer in this process) gets the cached objects themselves:
+    // nothing is encoded for it and nothing parsed on its side.
+    const values = watchValues(ctx, items, release);
+    return { ...streamResponse(encodeValues(values)), values };
+  }
   return streamResponse(encodeWatch(ctx, fmt, items, release));
+}
+
+/** Watch events as values: frozen cached objects, shared with the cache and every such watcher. */
+async function* watchValues(ctx: Ctx, items: AsyncGenerator<StreamItem>, release: () => void): AsyncGenerator<unknown> {
+  const gv = groupVersion(ctx.info);
+  try {
+    for await (const item of items) {
+      if (item.kind === 'event') {
+        const d = item.delivery;
+        let obj: StoredObject = d.entry.obj;
+        if (d.rev !== d.entry.rev) {
+          // The event's resourceVersion differs from the object's (it left the selector): a copy
+          // with that version; its subtrees are the frozen cached ones.
+          obj = Object.freeze({ ...obj, metadata: Object.freeze({ ...obj.metadata, resourceVersion: String(d.rev) }) });
+        }
+        yield { type: d.type, object: obj };
+      } else if (item.kind === 'bookmark') {
+        const meta: Record<string, unknown> = { resourceVersion: String(item.rev) };
+        if (item.initialEventsEnd) meta.annotations = { 'k8s.io/initial-events-end': 'true' };
+        yield { type: 'BOOKMARK', object: { kind: ctx.info.kind, apiVersion: gv, metadata: meta } };
+      } else {
+        yield { type: 'ERROR', object: new StatusError(item.code, item.reason, item.message).toStatus() };
+      }
+    }
+  } finally {
+    release();
+    await items.return(undefined);
+  }
+}
+
+/** The JSON lines of watch event values (the `stream` view of a values response). */
+async function* encodeValues(values: AsyncGenerator<unknown>): AsyncGenerator<string> {
+  for await (const v of values) yield `${JSON.stringify(v)}\n`;
 }
 
 async function* encodeWatch(ctx: Ctx, fmt: OutputFormat, items: AsyncGenerator<StreamItem>, release: () => void): AsyncGenerator<string> {
@@ -291,7 +349,7 @@ async function create(ctx: Ctx): Promise<ApiResponse> {
     dryRun: dryRunOf(ctx.req.query),
     fieldManager: fieldManagerOf(ctx, false),
   });
-  return jsonResponse(201, served(ctx, obj));
+  return writtenResponse(ctx, 201, obj);
 }
 
 async function update(ctx: Ctx): Promise<ApiResponse> {
@@ -301,7 +359,7 @@ async function update(ctx: Ctx): Promise<ApiResponse> {
     dryRun: dryRunOf(ctx.req.query),
     fieldManager: fieldManagerOf(ctx, false),
   });
-  return jsonResponse(created ? 201 : 200, served(ctx, obj));
+  return writtenResponse(ctx, created ? 201 : 200, obj);
 }
 
 async function patch(ctx: Ctx): Promise<ApiResponse> {
@@ -318,7 +376,7 @@ async function patch(ctx: Ctx): Promise<ApiResponse> {
     subresource: '',
     warnings: ctx.warnings,
   });
-  return jsonResponse(result.created ? 201 : 200, served(ctx, result.obj));
+  return writtenResponse(ctx, result.created ? 201 : 200, result.obj);
 }
 
 /** DeleteOptions from the body (kubectl) or the query (curl-style clients). */

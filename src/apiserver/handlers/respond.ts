@@ -9,8 +9,31 @@ import { entryJson } from '../registry/object-cache.js';
 
 export const JSON_TYPE = 'application/json';
 
+/**
+ * A JSON response. Given a value (not pre-encoded text), the response carries it as `value` and
+ * encodes `body` only when something reads it: the HTTPS front end does, the in-process transport
+ * hands the value over instead (ApiRequest.acceptsValues), so no JSON is written or parsed.
+ */
 export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): ApiBodyResponse {
-  return { status, headers: { 'content-type': JSON_TYPE, ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) };
+  const h = { 'content-type': JSON_TYPE, ...headers };
+  if (typeof body === 'string') return { status, headers: h, body };
+  return valueResponse(status, h, body);
+}
+
+/**
+ * A response for `value` whose text, when read, comes from `encode` (default JSON.stringify) — e.g.
+ * a cached object's shared JSON — computed at most once. `value` must not change afterwards.
+ */
+export function valueResponse(status: number, headers: Record<string, string>, value: unknown, encode?: () => string): ApiBodyResponse {
+  let text: string | undefined;
+  return {
+    status,
+    headers,
+    value,
+    get body(): string {
+      return (text ??= encode ? encode() : JSON.stringify(value));
+    },
+  };
 }
 
 export function errorResponse(err: unknown, log?: (msg: string) => void): ApiBodyResponse {

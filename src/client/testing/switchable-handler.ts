@@ -15,7 +15,9 @@ export class SwitchableHandler {
       return { status: 503, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason: 'ServiceUnavailable', message: 'server is down', code: 503 }) };
     }
     const res = await this.target(req);
-    return isStreamResponse(res) ? { ...res, stream: this.cuttable(res.stream) } : res;
+    if (!isStreamResponse(res)) return res;
+    // Both views of the stream (bytes, and values for in-process callers) are cut alike.
+    return { ...res, stream: this.cuttable(res.stream), ...(res.values ? { values: this.cuttable(res.values) } : {}) };
   };
 
   /** Number of streams currently open through the wrapper. */
@@ -28,7 +30,7 @@ export class SwitchableHandler {
     for (const cut of [...this.cutters]) cut();
   }
 
-  private cuttable(source: AsyncIterable<Uint8Array | string>): AsyncIterable<Uint8Array | string> {
+  private cuttable<T>(source: AsyncIterable<T>): AsyncIterable<T> {
     const cutters = this.cutters;
     return {
       async *[Symbol.asyncIterator]() {
