@@ -33,7 +33,10 @@ import { KubeletServer } from '../agent/kubelet-server.js';
 import { loadOrCreateServingCert } from '../agent/serving-cert.js';
 import { AgentStreamsBackend, type StreamsBackend } from '../agent/streams-backend.js';
 import { SKIFF_VERSION } from './version.js';
-import type { HostNetworking } from '../proxy/host-networking.js';
+import { HostNetworking } from '../proxy/host-networking.js';
+import type { ProxyMode } from '../proxy/service-proxy.js';
+import { adoptClusterNetwork, DEFAULT_CLUSTER_CIDR, DEFAULT_SERVICE_CIDR, podNetworkingAvailable } from '../agent/network/host-network.js';
+import { readClusterNetworkConfig } from '../agent/network/cluster-network-config.js';
 
 export type RuntimeKind = 'process' | 'simulated';
 
@@ -98,6 +101,8 @@ export interface LocalNodesOptions {
   networking?: HostNetworking;
   /** Node names (default `node-1` … `node-<count>`); servers sharing an etcd need their own. */
   names?: string[];
+  /** InternalIP of the process nodes, and where their kubelet endpoints listen (default 127.0.0.1). */
+  nodeIP?: string;
 }
 
 /** Node names of local agents: stable for a data dir, readable. */
@@ -153,8 +158,8 @@ export async function startLocalNodes(opts: LocalNodesOptions): Promise<RunningN
         client: clientFor(name),
         dataDir: join(opts.dataDir, 'nodes', name),
         runtimeKind: 'process',
-        nodeIP: '127.0.0.1',
-        bindAddress: '127.0.0.1',
+        nodeIP: opts.nodeIP ?? '127.0.0.1',
+        bindAddress: opts.nodeIP ?? '127.0.0.1',
         kubeletPort: 0,
         joinSecret: opts.joinSecret,
         logger: opts.logger.child({ node: name }),
@@ -195,6 +200,8 @@ Flags:
   --node-ip IP            address the API server and pods use to reach this node (default: first non-loopback IPv4)
   --port N                kubelet port (default 10250)
   --config FILE           node config file (default <data-dir>/config.yaml)
+  --proxy-mode MODE       service proxy: nftables (default where pods get network namespaces: root, iproute2,
+                          nftables) or userspace (listeners in this process; without root, NodePorts only)
   --leave-pods-running    on SIGTERM/SIGINT, exit without stopping pods (they are re-adopted on restart)
   --log-level LEVEL       debug, info, warn or error (default info)
 `;
@@ -251,6 +258,7 @@ export async function agentCommand(args: string[]): Promise<void> {
         'node-ip': { type: 'string' },
         port: { type: 'string' },
         config: { type: 'string' },
+        'proxy-mode': { type: 'string' },
         'leave-pods-running': { type: 'boolean' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -281,6 +289,8 @@ export async function agentCommand(args: string[]): Promise<void> {
   const port = v.port ? Number(v.port) : DEFAULT_KUBELET_PORT;
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a port number, got "${v.port}"`);
   const dataDir = resolve(v['data-dir'] ?? join(process.env.HOME ?? '.', '.skiff-agent'));
+  const proxyMode = v['proxy-mode'] as ProxyMode | undefined;
+  if (proxyMode !== undefined && proxyMode !== 'nftables' && proxyMode !== 'userspace') fail(`--proxy-mode must be nftables or userspace, got "${proxyMode}"`);
   let caPem: string;
   try {
     caPem = v['ca-file'] ? await readFile(v['ca-file'], 'utf8') : await fetchPinnedCAFromAny(servers, caHash!);
@@ -300,8 +310,15 @@ export async function agentCommand(args: string[]): Promise<void> {
   const stop = new AbortController();
   let run: Promise<void>;
   let server: KubeletServer | undefined;
+  let networking: HostNetworking | undefined;
   if (runtimeKind === 'process') {
-    const made = await processAgent({ name, client, dataDir, runtimeKind, nodeIP, bindAddress: '0.0.0.0', kubeletPort: port, joinSecret: secret!, ...(v.config ? { configPath: v.config } : {}), logger });
+    try {
+      networking = await agentNetworking({ client, dataDir, logger, ...(proxyMode ? { proxyMode } : {}) });
+    } catch (err) {
+      client.close();
+      return fail((err as Error).message);
+    }
+    const made = await processAgent({ name, client, dataDir, runtimeKind, nodeIP, bindAddress: '0.0.0.0', kubeletPort: port, joinSecret: secret!, ...(v.config ? { configPath: v.config } : {}), logger, networking });
     server = made.server;
     run = made.agent.run(stop.signal, { leavePodsRunning: v['leave-pods-running'] ?? false });
   } else {
@@ -320,6 +337,54 @@ export async function agentCommand(args: string[]): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
   await run;
+  // After the pods: their namespaces, routes and rules can go too (or stay with them).
+  await networking?.stop({ leavePodsRunning: v['leave-pods-running'] ?? false });
   await server?.close();
   client.close();
+}
+
+/** How long an agent waits for the control plane to answer its first request. */
+export const AGENT_NETWORK_CONFIG_WAIT_MS = 60_000;
+
+/**
+ * The pod networking of a `skiff agent` machine, as local nodes have it: the cluster's CIDRs
+ * from the control plane (cluster-network-config.ts), checked against this machine; its node's
+ * pod CIDR from the node IPAM controller; bridge, namespaces, routes to the other machines' pods,
+ * the service proxy and DNS. Where namespaces cannot be had, or the cluster's ranges clash with
+ * this machine's, pods share the machine's network and the proxy runs in userspace.
+ */
+async function agentNetworking(o: { client: Client; dataDir: string; logger: Logger; proxyMode?: ProxyMode }): Promise<HostNetworking> {
+  const deadline = Date.now() + AGENT_NETWORK_CONFIG_WAIT_MS;
+  let plan;
+  for (;;) {
+    try {
+      plan = await readClusterNetworkConfig(o.client);
+      break;
+    } catch (err) {
+      // The servers may still be starting; anything else (a 403 from an older server) is final.
+      const code = (err as { code?: unknown }).code;
+      if (Date.now() > deadline || (typeof code === 'number' && code < 500)) throw new Error(`cannot read the cluster network configuration: ${(err as Error).message}`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+  let fallbackReason: string | undefined;
+  if (!plan) fallbackReason = 'the control plane publishes no cluster network configuration (kube-system/skiff-cluster-network)';
+  else if ((await podNetworkingAvailable()).ok) {
+    try {
+      await adoptClusterNetwork(o.dataDir, plan);
+    } catch (err) {
+      fallbackReason = (err as Error).message;
+    }
+  }
+  const networking = await HostNetworking.create({
+    dataDir: o.dataDir,
+    plan: plan ?? { clusterCIDR: DEFAULT_CLUSTER_CIDR, serviceCIDR: DEFAULT_SERVICE_CIDR },
+    client: o.client,
+    logger: o.logger,
+    role: 'agent',
+    ...(o.proxyMode ? { proxyMode: o.proxyMode } : {}),
+    ...(fallbackReason ? { fallbackReason } : {}),
+  });
+  await networking.start();
+  return networking;
 }

@@ -36,6 +36,9 @@ Server flags:
                            uses it); refused when it overlaps the machine's networks
   --service-cidr CIDR      Service cluster IPs (default 10.96.0.0/12, or the next free range); the first address is the
                            kubernetes Service's, the tenth the cluster DNS's
+  --proxy-mode MODE        service proxy of the local nodes: nftables (default where pods get network namespaces: root,
+                           iproute2, nftables) or userspace (listeners in the server process; cluster IPs are bound on a
+                           dummy link as root, and not reachable without root, where NodePorts still answer)
   --node-monitor-grace-period DURATION
                            how long a node may go without a heartbeat before it is NotReady (default 50s)
   --default-not-ready-toleration-seconds N, --default-unreachable-toleration-seconds N
@@ -112,6 +115,7 @@ async function serverCommand(args: string[]): Promise<void> {
         token: { type: 'string' },
         'cluster-cidr': { type: 'string' },
         'service-cidr': { type: 'string' },
+        'proxy-mode': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -134,6 +138,8 @@ async function serverCommand(args: string[]): Promise<void> {
   const logLevel = v['log-level'] ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) fail(`--log-level must be one of debug, info, warn, error; got "${logLevel}"`);
   const log = createLogger({ level: logLevel as LogLevel });
+  const proxyMode = v['proxy-mode'];
+  if (proxyMode !== undefined && proxyMode !== 'nftables' && proxyMode !== 'userspace') fail(`--proxy-mode must be nftables or userspace, got "${proxyMode}"`);
   const flags = {
     dataDir: v['data-dir'] ?? defaultDataDir(),
     port: intFlag(v.port, 'port', 6443, 0, 65535),
@@ -150,6 +156,7 @@ async function serverCommand(args: string[]): Promise<void> {
     ...((v.token ?? process.env.SKIFF_TOKEN) !== undefined ? { token: v.token ?? process.env.SKIFF_TOKEN } : {}),
     ...(v['cluster-cidr'] ? { clusterCidr: v['cluster-cidr'] } : {}),
     ...(v['service-cidr'] ? { serviceCidr: v['service-cidr'] } : {}),
+    ...(proxyMode ? { proxyMode: proxyMode as 'nftables' | 'userspace' } : {}),
   };
   let server;
   try {
@@ -159,7 +166,7 @@ async function serverCommand(args: string[]): Promise<void> {
     if (e.code === 'EADDRINUSE') fail(`port ${flags.port} on ${flags.bindAddress} is already in use; stop the other server or pass --port`);
     if (e.code === 'EACCES') fail(`cannot listen on ${flags.bindAddress}:${flags.port}: permission denied; pick a port above 1024`);
     // Datastore set-up problems the user fixes with flags: say so without a stack trace.
-    if (e.name === 'BootstrapTokenError' || /^(cannot reach etcd|datastore endpoint|--token|--datastore-|cannot read the datastore|--cluster-cidr|--service-cidr|every default)/.test(e.message)) fail(e.message);
+    if (e.name === 'BootstrapTokenError' || /^(cannot reach etcd|datastore endpoint|--token|--datastore-|cannot read the datastore|--cluster-cidr|--service-cidr|--proxy-mode|every default)/.test(e.message)) fail(e.message);
     throw err;
   }
   process.stdout.write(`Skiff is running at ${server.url}\nexport KUBECONFIG=${server.kubeconfigPath}\n`);

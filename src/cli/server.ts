@@ -33,8 +33,12 @@ import { startLocalNodes, type RunningNodes, type RuntimeKind } from './agent.js
 import { setStreamsMount } from './agent.js';
 import { PodStreamProxy } from '../apiserver/pod-streams/pod-stream-proxy.js';
 import { mountPodStreams } from '../agent/streams/mount.js';
-import { planClusterNetwork, podNetworkingAvailable } from '../agent/network/host-network.js';
+import { canManageHostAddresses, planClusterNetwork, podNetworkingAvailable } from '../agent/network/host-network.js';
+import { publishClusterNetworkConfig } from '../agent/network/cluster-network-config.js';
+import { cidrAddress, parseCidr } from '../api/cidr.js';
 import { HostNetworking } from '../proxy/host-networking.js';
+import type { ProxyMode } from '../proxy/service-proxy.js';
+import { defaultNodeIP } from '../agent/machine-info.js';
 
 // Every agent this process starts (local nodes, `skiff agent`) serves logs/exec/attach/port-forward.
 setStreamsMount(mountPodStreams);
@@ -65,6 +69,8 @@ export interface ServerFlags {
   clusterCidr?: string;
   /** `--service-cidr` (Service cluster IPs; default 10.96.0.0/12 or the next free range). */
   serviceCidr?: string;
+  /** `--proxy-mode` of the local nodes' service proxy (default nftables where possible, else userspace). */
+  proxyMode?: ProxyMode;
 }
 
 export function defaultDataDir(): string {
@@ -84,12 +90,20 @@ export async function runServer(flags: ServerFlags, log?: Logger): Promise<Runni
   const dataDir = resolve(flags.dataDir);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   await mkdir(join(dataDir, 'db'), { recursive: true, mode: 0o700 });
-  // Cluster and service CIDRs: checked against the machine's networks where pods get their own.
-  // Node pod CIDRs are handed out only then (simulated fleets of thousands need none).
-  const podNetworking = flags.nodes > 0 && (flags.runtime ?? 'process') === 'process' && (await podNetworkingAvailable()).ok;
-  const netPlan = await planClusterNetwork({ dataDir, ...(flags.clusterCidr ? { clusterCIDR: flags.clusterCidr } : {}), ...(flags.serviceCidr ? { serviceCIDR: flags.serviceCidr } : {}), checkHost: podNetworking });
-  const { store, credentials } = await openStoreAndCredentials(flags, dataDir, logger);
-  const controllerFlags: ControllerFlags = { ...DEFAULT_CONTROLLER_FLAGS, clusterCA: credentials.ca.certPem, ...(podNetworking ? { clusterCidr: netPlan.clusterCIDR } : {}), ...(flags.controllers ?? {}) };
+  // Cluster and service CIDRs: checked against the machine's networks where this machine adds
+  // them (pods with their own namespaces, or cluster IPs bound for the userspace proxy).
+  const processNodes = (flags.runtime ?? 'process') === 'process';
+  const localNetworking = flags.nodes > 0 && processNodes;
+  const podNetworking = localNetworking && (await podNetworkingAvailable()).ok;
+  const touchesHost = podNetworking || (localNetworking && (await canManageHostAddresses()));
+  const netPlan = await planClusterNetwork({ dataDir, ...(flags.clusterCidr ? { clusterCIDR: flags.clusterCidr } : {}), ...(flags.serviceCidr ? { serviceCIDR: flags.serviceCidr } : {}), checkHost: touchesHost });
+  // The API server's certificate also names the kubernetes Service, as kube-apiserver's does, so
+  // pods verify https://kubernetes.default.svc (and its cluster IP) against the cluster CA.
+  const serviceNames = [cidrAddress(parseCidr(netPlan.serviceCIDR), 1), 'kubernetes.default.svc.cluster.local'];
+  const { store, credentials } = await openStoreAndCredentials({ ...flags, advertiseNames: [...flags.advertiseNames, ...serviceNames] }, dataDir, logger);
+  // Node pod CIDRs are handed out wherever nodes run pods as processes — local ones, or agents
+  // joining a control-plane-only server; simulated fleets of thousands need none.
+  const controllerFlags: ControllerFlags = { ...DEFAULT_CONTROLLER_FLAGS, clusterCA: credentials.ca.certPem, ...(processNodes ? { clusterCidr: netPlan.clusterCIDR } : {}), ...(flags.controllers ?? {}) };
   // pods/log, exec, attach and portforward are served by reaching the pod's node agent.
   const podStreams = new PodStreamProxy({ joinSecret: credentials.nodeSecret, log: (m) => logger.warn(m) });
   let api;
@@ -117,18 +131,16 @@ export async function runServer(flags: ServerFlags, log?: Logger): Promise<Runni
     await store.close();
     throw err;
   }
+  if (processNodes) {
+    // Agents of other machines read the cluster's ranges from here before giving pods addresses.
+    await publishClusterNetworkConfig(systemClientFor(api.handler, 'kube-apiserver', baseLog), netPlan, logger).catch((err: unknown) => logger.warn(`cannot publish the cluster network configuration: ${(err as Error).message}`));
+  }
   const kubeconfigPath = join(dataDir, 'kubeconfig.yaml');
   await writeFileAtomic(kubeconfigPath, buildKubeconfig({ server: api.url, caPem: credentials.ca.certPem, token: credentials.adminToken }));
   logger.info(`API server listening on ${api.url} (ready in ${Math.round(performance.now() - started)} ms, data in ${dataDir})`);
   // Controllers talk to the API in-process, through the same handler as kubectl (DESIGN.md).
   const componentLog = baseLog;
-  const systemClient = (name: string) =>
-    new Client({
-      transport: inProcessTransport(api.handler, { name: `system:${name}`, groups: ['system:masters', 'system:authenticated'] }),
-      fieldManager: name,
-      userAgent: `${name}/v${SKIFF_VERSION}`,
-      logger: componentLog,
-    });
+  const systemClient = (name: string) => systemClientFor(api.handler, name, componentLog);
   const stopControllers = new AbortController();
   const managerRun =
     flags.runControllers === false
@@ -151,7 +163,7 @@ export async function runServer(flags: ServerFlags, log?: Logger): Promise<Runni
   if (flags.nodes > 0) {
     try {
       if ((flags.runtime ?? 'process') === 'process') {
-        networking = await HostNetworking.create({ dataDir, plan: netPlan, client: systemClient('skiff-networking'), logger: componentLog });
+        networking = await HostNetworking.create({ dataDir, plan: netPlan, client: systemClient('skiff-networking'), logger: componentLog, ...(flags.proxyMode ? { proxyMode: flags.proxyMode } : {}) });
         await networking.start();
       }
       nodes = await startLocalNodes({
@@ -161,6 +173,7 @@ export async function runServer(flags: ServerFlags, log?: Logger): Promise<Runni
         runtime: flags.runtime ?? 'process',
         dataDir,
         joinSecret: credentials.nodeSecret,
+        nodeIP: localNodeIP(flags.bindAddress),
         leavePodsRunning: flags.leavePodsRunning ?? false,
         logger: componentLog.child({ component: 'agent' }),
         ...(nodeNames ? { names: nodeNames } : {}),
@@ -191,6 +204,27 @@ export async function runServer(flags: ServerFlags, log?: Logger): Promise<Runni
       return stopping;
     },
   };
+}
+
+/** A client of a control-plane component, through the API handler in this process. */
+function systemClientFor(handler: import('../api/http.js').ApiHandler, name: string, logger: Logger): Client {
+  return new Client({
+    transport: inProcessTransport(handler, { name: `system:${name}`, groups: ['system:masters', 'system:authenticated'] }),
+    fieldManager: name,
+    userAgent: `${name}/v${SKIFF_VERSION}`,
+    logger,
+  });
+}
+
+/**
+ * The address of the local nodes (InternalIP, kubelet endpoint): 127.0.0.1 for a server on
+ * loopback; the server's own address when it serves other machines, so their agents route to
+ * this machine's pods through it (host-gw) and the API server reaches the kubelets there.
+ */
+export function localNodeIP(bindAddress: string): string {
+  if (bindAddress === '0.0.0.0' || bindAddress === '::' || bindAddress === '') return defaultNodeIP();
+  if (bindAddress.startsWith('127.') || bindAddress === '::1' || bindAddress === 'localhost' || bindAddress.includes(':')) return '127.0.0.1';
+  return bindAddress;
 }
 
 /**

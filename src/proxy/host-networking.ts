@@ -1,16 +1,20 @@
 /**
- * Everything networking one machine runs for its nodes (a `skiff server` with local nodes): the
- * pod networks of the nodes (bridges, namespaces, addresses), the service proxy (nftables), and
- * the cluster DNS server listening on every node's gateway address — published as the endpoints
- * of the `kube-dns` Service in `kube-system`, whose cluster IP (the service CIDR's tenth address)
- * is the nameserver in every pod's resolv.conf.
+ * Everything networking one machine runs for its nodes (a `skiff server` with local nodes, or a
+ * `skiff agent`): the pod networks of the nodes (bridges, namespaces, addresses), the routes to
+ * the pods of other machines (node-routes.ts, flannel's host-gw), the service proxy with the
+ * pods' host ports, and the cluster DNS server listening on every node's gateway. Pods asking
+ * the cluster DNS address are answered by their own node's server; a server also publishes
+ * those listeners as the endpoints of the `kube-dns` Service in `kube-system`, whose cluster IP
+ * (the service CIDR's tenth address) is the nameserver in every pod's resolv.conf.
  *
  * Where network namespaces cannot be had (not root, not Linux, tools missing), pods share the
- * host's network: `forNode` hands the agents a hook that says so (their pods get an event), and
- * no proxy or DNS runs.
+ * host's network: `forNode` hands the agents a hook that says so (their pods get an event), no
+ * DNS runs, and the service proxy runs in userspace — with cluster IPs bound on a dummy link
+ * when the process may add addresses (root), else NodePorts only (on every address, 127.0.0.1
+ * included). `proxyMode: 'userspace'` asks for the userspace proxy where nftables is available.
  *
- * `stop()` removes every namespace, link, address record, rule and registry entry it made, unless
- * pods are left running (then the next start on the same data dir takes them over).
+ * `stop()` removes every namespace, link, address, route, rule and registry entry it made,
+ * unless pods are left running (then the next start on the same data dir takes them over).
  */
 import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
@@ -24,8 +28,10 @@ import type { Logger } from '../client/log.js';
 import { silentLogger } from '../client/log.js';
 import {
   bridgePrefix,
+  canManageHostAddresses,
   claimClusterRoute,
   DNS_SERVICE_OFFSET,
+  clusterIPLabel,
   instanceId,
   nftTable,
   podNetworkingAvailable,
@@ -36,9 +42,13 @@ import {
   type InstanceEntry,
 } from '../agent/network/host-network.js';
 import { NodeNetwork } from '../agent/network/node-network.js';
+import { NodeRoutes } from '../agent/network/node-routes.js';
+import { HostPortRegistry } from '../agent/network/host-ports.js';
 import { PodNetwork, type PodNetworkHook } from '../agent/network/pod-network.js';
 import { readHostResolvConf } from '../agent/network/pod-dns.js';
-import { ServiceProxy, BY_SERVICE_INDEX, indexSliceByService } from './service-proxy.js';
+import { ServiceProxy, BY_SERVICE_INDEX, indexSliceByService, type ProxyMode } from './service-proxy.js';
+import { UserspaceProxier } from './userspace/userspace-proxier.js';
+import { ClusterIPBinder } from './userspace/cluster-ip-binder.js';
 import { ClusterZone } from './dns/cluster-zone.js';
 import { DnsServer, type Upstream } from './dns/dns-server.js';
 
@@ -54,13 +64,27 @@ export interface HostNetworkingOptions {
   logger?: Logger;
   /** Resolvers for names outside the cluster (default: the host's /etc/resolv.conf). */
   upstreams?: Upstream[];
+  /** `--proxy-mode` (default: nftables where pods get network namespaces, else userspace). */
+  proxyMode?: ProxyMode;
+  /**
+   * `server` (default) also publishes the kube-dns Service and its endpoints; `agent` (a node's
+   * client, which may not write them) only serves.
+   */
+  role?: 'server' | 'agent';
+  /** Pods must share the host's network for this reason (an agent whose machine clashes with the cluster's CIDRs). */
+  fallbackReason?: string;
 }
 
 export class HostNetworking {
   readonly dnsIP: string;
   readonly isolated: boolean;
   readonly fallbackReason: string | undefined;
+  readonly proxyMode: ProxyMode;
+  /** Cluster IPs are made local addresses for the userspace proxy (root). */
+  readonly bindsClusterIPs: boolean;
   private readonly nodes = new Map<string, NodeNetwork>();
+  private readonly hostPorts = new HostPortRegistry();
+  private routes: NodeRoutes | undefined;
   private readonly factory: SharedInformerFactory;
   private readonly abort = new AbortController();
   private entry: InstanceEntry | undefined;
@@ -69,16 +93,20 @@ export class HostNetworking {
   private readonly logger: Logger;
   private readonly services;
   private readonly slices;
-  private dnsAddresses = new Set<string>();
+  /** Local nodes whose gateway answers DNS (node name → bridge and gateway). */
+  private readonly dnsNodes = new Map<string, { bridge: string; gateway: string }>();
   private publishing: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly opts: HostNetworkingOptions,
     available: { ok: boolean; why?: string },
+    bindable: boolean,
   ) {
     this.logger = (opts.logger ?? silentLogger).child({ component: 'networking' });
     this.isolated = available.ok;
     this.fallbackReason = available.ok ? undefined : `${available.why}: pods share the host's network`;
+    this.proxyMode = opts.proxyMode ?? (available.ok ? 'nftables' : 'userspace');
+    this.bindsClusterIPs = this.proxyMode === 'userspace' && bindable;
     const svcCidr = parseCidr(opts.plan.serviceCIDR);
     this.dnsIP = cidrAddress(svcCidr, DNS_SERVICE_OFFSET);
     this.factory = new SharedInformerFactory(opts.client, { logger: this.logger });
@@ -88,10 +116,17 @@ export class HostNetworking {
     this.slices = this.factory.endpointSlices({ indexers: { [BY_SERVICE_INDEX]: indexSliceByService } });
   }
 
-  /** Sets up what the machine allows; call `start` once the API is serving. */
+  /** Sets up what the machine allows; call `start` once the API is serving. Throws when `proxyMode` cannot be had. */
   static async create(opts: HostNetworkingOptions): Promise<HostNetworking> {
-    const h = new HostNetworking(opts, await podNetworkingAvailable());
+    const available = opts.fallbackReason ? { ok: false, why: opts.fallbackReason } : await podNetworkingAvailable();
+    if (opts.proxyMode === 'nftables' && !available.ok) throw new Error(`--proxy-mode nftables is not possible on this machine: ${available.why}`);
+    // An agent whose machine clashes with the cluster's ranges must not bind addresses from them.
+    const bindable = !opts.fallbackReason && (await canManageHostAddresses());
+    const h = new HostNetworking(opts, available, bindable);
     if (!h.isolated) h.logger.warn(`pod networking disabled: ${h.fallbackReason}`);
+    if (h.proxyMode === 'userspace') {
+      h.logger.info(`service proxy in userspace mode${h.bindsClusterIPs ? '' : ': cluster IPs are not reachable from this machine (binding them needs root); NodePorts answer on every address, 127.0.0.1 included'}`);
+    }
     return h;
   }
 
@@ -103,7 +138,7 @@ export class HostNetworking {
       await node.recover();
       this.nodes.set(name, node);
       const known = this.factory.nodes().store.get(name)?.spec?.podCIDR;
-      if (known && this.dns) void this.configureNode(node, known);
+      if (known && this.dns) void this.configureNode(name, node, known);
     }
     return new PodNetwork({
       node,
@@ -118,24 +153,38 @@ export class HostNetworking {
       },
       clusterDNS: this.isolated ? this.dnsIP : undefined,
       services: () => this.services.store.list(),
+      nodeName: name,
+      hostPorts: { registry: this.hostPorts, applied: () => this.proxy?.settled() ?? Promise.resolve() },
     });
   }
 
   /** Starts informers, the proxy and DNS, before the nodes (pod networks wait for their node's pod CIDR). */
   async start(): Promise<void> {
     const signal = this.abort.signal;
+    const id = instanceId(this.opts.dataDir);
+    const { plan } = this.opts;
+    // Registered wherever something is added to the machine, so a crash is cleaned up by the next start.
+    if (this.isolated || this.bindsClusterIPs) this.entry = await registerInstance(this.opts.dataDir, plan, { forwarding: this.isolated });
+    if (this.isolated) await claimClusterRoute(plan);
+    const userspace =
+      this.proxyMode === 'userspace'
+        ? new UserspaceProxier({ logger: this.logger, ...(this.bindsClusterIPs ? { clusterIPs: new ClusterIPBinder({ label: clusterIPLabel(id), serviceCIDR: plan.serviceCIDR, logger: this.logger }) } : {}) })
+        : undefined;
+    this.proxy = new ServiceProxy({
+      services: this.services,
+      slices: this.slices,
+      table: nftTable(id),
+      bridgePrefix: bridgePrefix(id),
+      serviceCIDR: plan.serviceCIDR,
+      clusterCIDR: plan.clusterCIDR,
+      logger: this.logger,
+      mode: this.proxyMode,
+      nftables: this.isolated,
+      ...(userspace ? { userspace } : {}),
+      hostPorts: this.hostPorts,
+      localDNS: () => ({ ip: this.dnsIP, nodes: [...this.dnsNodes.values()] }),
+    });
     if (this.isolated) {
-      this.entry = await registerInstance(this.opts.dataDir, this.opts.plan);
-      await claimClusterRoute(this.opts.plan);
-      this.proxy = new ServiceProxy({
-        services: this.services,
-        slices: this.slices,
-        table: nftTable(this.entry.id),
-        bridgePrefix: bridgePrefix(this.entry.id),
-        serviceCIDR: this.opts.plan.serviceCIDR,
-        clusterCIDR: this.opts.plan.clusterCIDR,
-        logger: this.logger,
-      });
       const resolv = await readHostResolvConf();
       const upstreams = this.opts.upstreams ?? resolv.nameservers.map((host) => ({ host, port: 53 }));
       this.dns = new DnsServer({
@@ -147,25 +196,36 @@ export class HostNetworking {
         logger: this.logger,
       });
       const nodes = this.factory.nodes();
+      const routes = (this.routes = new NodeRoutes({ clusterCIDR: plan.clusterCIDR, isLocal: (n) => this.nodes.has(n), logger: this.logger }));
+      const syncRoutes = (): void => {
+        if (nodes.hasSynced()) routes.sync(nodes.store.list()).catch((err: unknown) => this.logger.warn('cannot update the routes to other nodes', { error: err }));
+      };
       const onNode = (n: Node): void => {
         const net = this.nodes.get(n.metadata?.name ?? '');
-        if (net && n.spec?.podCIDR && net.podCIDR !== n.spec.podCIDR) void this.configureNode(net, n.spec.podCIDR);
+        if (net && n.spec?.podCIDR && net.podCIDR !== n.spec.podCIDR) void this.configureNode(n.metadata!.name!, net, n.spec.podCIDR);
+        syncRoutes();
       };
-      nodes.addEventHandler({ onAdd: onNode, onUpdate: (_o, n) => onNode(n) });
+      nodes.addEventHandler({ onAdd: onNode, onUpdate: (_o, n) => onNode(n), onDelete: syncRoutes });
+      this.factory.start(signal);
+      await this.factory.waitForCacheSync(signal);
+      syncRoutes();
+    } else {
+      this.factory.start(signal);
+      await this.factory.waitForCacheSync(signal);
     }
-    this.factory.start(signal);
-    await this.factory.waitForCacheSync(signal);
-    this.proxy?.schedule();
-    if (this.isolated) await this.ensureDnsService();
+    this.proxy.schedule();
+    if (this.isolated && this.opts.role !== 'agent') await this.ensureDnsService();
   }
 
-  private async configureNode(net: NodeNetwork, podCIDR: string): Promise<void> {
+  private async configureNode(name: string, net: NodeNetwork, podCIDR: string): Promise<void> {
     try {
       await net.configure(podCIDR);
       const gw = net.gateway!;
       await this.dns!.listen(gw, 53);
-      this.dnsAddresses.add(gw);
-      this.publishDnsEndpoints();
+      this.dnsNodes.set(name, { bridge: net.bridge, gateway: gw });
+      // Its pods' DNS is answered on their node from now on.
+      this.proxy?.schedule();
+      if (this.opts.role !== 'agent') this.publishDnsEndpoints();
     } catch (err) {
       this.logger.error('cannot set up the node network', { podCIDR, error: err });
     }
@@ -199,7 +259,7 @@ export class HostNetworking {
   }
 
   private async writeDnsEndpoints(): Promise<void> {
-    const ips = [...this.dnsAddresses].sort();
+    const ips = [...this.dnsNodes.values()].map((n) => n.gateway).sort();
     const c = this.opts.client;
     const endpoints: Endpoints = {
       apiVersion: 'v1',
@@ -248,11 +308,18 @@ export class HostNetworking {
     this.abort.abort();
     await this.factory.shutdown();
     await this.dns?.close();
-    this.dnsAddresses.clear();
-    if (opts.leavePodsRunning || !this.entry) return;
+    this.dnsNodes.clear();
+    if (opts.leavePodsRunning) return void (await this.proxy?.detach());
     await this.proxy?.stop();
+    await this.routes?.clear();
     for (const n of this.nodes.values()) await n.destroy();
+    if (!this.entry) return;
     await releaseClusterRoute(this.opts.plan);
     await unregisterInstance(this.entry);
+  }
+
+  /** The host port mappings of this machine's pods (tests). */
+  get hostPortMappings(): HostPortRegistry {
+    return this.hostPorts;
   }
 }

@@ -1,11 +1,19 @@
 /**
- * The service proxy of one machine (kube-proxy): watches Services and EndpointSlices and keeps the
- * kernel's forwarding rules (nftables, nft-ruleset.ts) in step — ClusterIP:port from pods and
- * the host, NodeIP:nodePort and 127.0.0.1:nodePort from the host, balanced over ready endpoints.
+ * The service proxy of one machine (kube-proxy): watches Services and EndpointSlices and keeps
+ * forwarding in step — ClusterIP:port from pods and the host, NodeIP:nodePort and
+ * 127.0.0.1:nodePort from the host, balanced over ready endpoints — in one of two modes:
  *
- * Changes are applied as a whole table in one nft transaction, coalesced: while one apply runs,
- * further changes only mark the rules dirty, and the next apply picks them all up — an endpoint
- * change reaches the kernel within a few milliseconds, a burst of them in one write.
+ * - `nftables` (the default where pods have network namespaces): the kernel's rules
+ *   (nft-ruleset.ts), applied as a whole table in one nft transaction;
+ * - `userspace` (no root or no nftables, or `--proxy-mode userspace`): listeners that copy
+ *   connections to endpoints (userspace/userspace-proxier.ts). Where pods still have namespaces,
+ *   the table keeps its other duties (host ports, node-local DNS, filter rules).
+ *
+ * The same table carries the pods' host ports (host-ports.ts), registered by the pod network.
+ *
+ * Changes are coalesced: while one apply runs, further changes only mark the state dirty, and the
+ * next apply picks them all up — an endpoint change reaches the kernel within a few
+ * milliseconds, a burst of them in one write.
  */
 import type { Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
@@ -14,7 +22,15 @@ import type { Logger } from '../client/log.js';
 import { silentLogger } from '../client/log.js';
 import { run, tryRun } from '../agent/network/exec.js';
 import { buildServicePorts, SERVICE_NAME_LABEL, type ProxyServicePort } from './service-model.js';
-import { buildRuleset, deleteRuleset } from './nft-ruleset.js';
+import { buildRuleset, deleteRuleset, type RulesetInput } from './nft-ruleset.js';
+import type { HostPortRegistry } from '../agent/network/host-ports.js';
+import type { UserspaceProxier } from './userspace/userspace-proxier.js';
+
+/** kube-proxy's --proxy-mode, as far as Skiff has them. */
+export type ProxyMode = 'nftables' | 'userspace';
+
+/** A listener that could not be opened is tried again after this long. */
+export const LISTEN_RETRY_MS = 2000;
 
 export const BY_SERVICE_INDEX = 'skiff.dev/sliceByService';
 
@@ -34,6 +50,16 @@ export interface ServiceProxyOptions {
   logger?: Logger;
   /** Applies an nft script (default: `nft -f -`). */
   apply?: (script: string) => Promise<void>;
+  /** How Services are served (default nftables). */
+  mode?: ProxyMode;
+  /** Whether the machine's nftables table is written at all (default true; false where pods share the host's network). */
+  nftables?: boolean;
+  /** The listeners of the userspace mode. */
+  userspace?: UserspaceProxier;
+  /** Host port mappings of the pods on this machine. */
+  hostPorts?: HostPortRegistry;
+  /** The cluster DNS address and the local nodes' gateways answering it. */
+  localDNS?: () => RulesetInput['localDNS'];
 }
 
 export class ServiceProxy {
@@ -47,14 +73,25 @@ export class ServiceProxy {
   private readonly idle = new Set<() => void>();
   /** Rule writes made (figures). */
   syncs = 0;
+  readonly mode: ProxyMode;
+  private retry: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: ServiceProxyOptions) {
     this.logger = (opts.logger ?? silentLogger).child({ component: 'service-proxy' });
+    this.mode = opts.mode ?? 'nftables';
+    if (this.mode === 'userspace' && !opts.userspace) throw new Error('the userspace proxy mode needs its listeners');
+    if (this.mode === 'nftables' && opts.nftables === false) throw new Error('the nftables proxy mode needs nftables');
     this.apply = opts.apply ?? (async (script) => void (await run('nft', ['-f', '-'], script)));
     opts.slices.addIndexers({ [BY_SERVICE_INDEX]: indexSliceByService });
     const poke = (): void => this.schedule();
     opts.services.addEventHandler({ onAdd: poke, onUpdate: poke, onDelete: poke });
     opts.slices.addEventHandler({ onAdd: poke, onUpdate: poke, onDelete: poke });
+    opts.hostPorts?.onChange(poke);
+  }
+
+  /** The userspace listeners (userspace mode). */
+  get userspace(): UserspaceProxier | undefined {
+    return this.mode === 'userspace' ? this.opts.userspace : undefined;
   }
 
   /** Marks the rules out of date and starts an apply unless one is running. */
@@ -71,8 +108,23 @@ export class ServiceProxy {
       this.dirty = false;
       if (!this.opts.services.hasSynced() || !this.opts.slices.hasSynced()) continue;
       const ports = buildServicePorts(this.opts.services.store.list(), (ns, name) => this.opts.slices.store.byIndex(BY_SERVICE_INDEX, `${ns}/${name}`));
+      const hostPorts = this.opts.hostPorts?.list() ?? [];
       try {
-        await this.apply(buildRuleset({ table: this.opts.table, bridgePrefix: this.opts.bridgePrefix, serviceCIDR: this.opts.serviceCIDR, clusterCIDR: this.opts.clusterCIDR, ports }));
+        if (this.opts.nftables !== false) {
+          const o = this.opts;
+          const localDNS = o.localDNS?.();
+          await this.apply(buildRuleset({ table: o.table, bridgePrefix: o.bridgePrefix, serviceCIDR: o.serviceCIDR, clusterCIDR: o.clusterCIDR, ports, serviceMode: this.mode, hostPorts, ...(localDNS ? { localDNS } : {}) }));
+        }
+        if (this.mode === 'userspace') {
+          const failed = await this.opts.userspace!.sync(ports, hostPorts);
+          // A port held by another process, an address not there yet: try again shortly.
+          if (failed > 0 && !this.retry) {
+            this.retry = setTimeout(() => {
+              this.retry = undefined;
+              this.schedule();
+            }, LISTEN_RETRY_MS);
+          }
+        }
         this.current = ports;
         this.syncs++;
       } catch (err) {
@@ -97,10 +149,20 @@ export class ServiceProxy {
     });
   }
 
-  /** Removes the rules. */
+  /** Removes the rules and closes the listeners. */
   async stop(): Promise<void> {
     this.stopped = true;
+    clearTimeout(this.retry);
     await this.applying;
-    await tryRun('nft', ['-f', '-'], deleteRuleset(this.opts.table));
+    if (this.opts.nftables !== false) await tryRun('nft', ['-f', '-'], deleteRuleset(this.opts.table));
+    await this.opts.userspace?.stop();
+  }
+
+  /** Stops watching and serving but leaves the kernel's rules for pods left running (re-adopted by the next start). */
+  async detach(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retry);
+    await this.applying;
+    await this.opts.userspace?.close();
   }
 }

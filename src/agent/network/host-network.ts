@@ -49,6 +49,8 @@ export function instanceId(dataDir: string): string {
 }
 
 export const bridgePrefix = (id: string): string => `skb${id}`;
+/** The label of the loopback addresses holding cluster IPs for the userspace proxy. */
+export const clusterIPLabel = (id: string): string => `lo:skd${id}`;
 export const vethPrefix = (id: string): string => `skv${id}`;
 export const netnsPrefix = (id: string): string => `skiff-${id}-`;
 export const nftTable = (id: string): string => `skiff_${id}`;
@@ -61,6 +63,14 @@ export async function podNetworkingAvailable(): Promise<{ ok: boolean; why?: str
   const probe = await tryRun('ip', ['netns', 'list']);
   if (probe === undefined) return { ok: false, why: 'ip netns is not permitted here' };
   return { ok: true };
+}
+
+/**
+ * Whether this process may add addresses, links and routes to the machine (root on Linux with
+ * iproute2): what binding cluster IPs for the userspace proxy needs, namespaces or not.
+ */
+export async function canManageHostAddresses(): Promise<boolean> {
+  return process.platform === 'linux' && process.getuid?.() === 0 && (await onPath('ip'));
 }
 
 /** Address blocks in use on the machine, with what uses them (for the overlap check). */
@@ -77,8 +87,9 @@ export async function hostRanges(ownPrefixes: string[]): Promise<Array<{ cidr: C
     }
     for (const r of await ipJson<{ dst: string; dev?: string; type?: string; metric?: number }>(['-4', 'route', 'show', 'table', 'all'])) {
       if (r.dst === 'default' || own(r.dev) || r.type === 'local' || r.type === 'broadcast' || r.dev === 'lo') continue;
-      // Skiff's own cluster-CIDR blackholes (live instances' ranges come from their registry entries).
-      if (r.type === 'unreachable' && r.metric === CLUSTER_ROUTE_METRIC) continue;
+      // Skiff's own routes: CIDR blackholes and routes to other machines' pods (live instances'
+      // ranges come from their registry entries).
+      if (r.metric === CLUSTER_ROUTE_METRIC) continue;
       try {
         out.push({ cidr: parseCidr(r.dst.includes('/') ? r.dst : `${r.dst}/32`), what: `route ${r.dst}${r.dev ? ` dev ${r.dev}` : ''}` });
       } catch {
@@ -190,6 +201,34 @@ export async function planClusterNetwork(opts: PlanOptions): Promise<ClusterNetw
   });
 }
 
+/**
+ * For a node agent joining a cluster (`skiff agent`): the cluster's CIDRs come from the cluster,
+ * not from flags, and are checked against this machine — its own addresses and routes, and other
+ * Skiff instances of *other* clusters (an instance of the same cluster, another agent or a
+ * server's local nodes on this machine, shares them by design). Throws an Error naming the
+ * overlap; records the instance in the registry otherwise.
+ */
+export async function adoptClusterNetwork(dataDir: string, plan: ClusterNetworkPlan): Promise<void> {
+  await withRegistryLock(async () => {
+    const id = instanceId(dataDir);
+    const others = await otherInstances(id);
+    for (const d of others.dead) await teardownInstance(d.id, d, d.ipForwardBefore);
+    const taken = await hostRanges(['skb', 'skv', 'skd']);
+    for (const e of others.live) {
+      if (e.clusterCIDR === plan.clusterCIDR && e.serviceCIDR === plan.serviceCIDR) continue;
+      taken.push({ cidr: parseCidr(e.clusterCIDR), what: `the cluster CIDR of the Skiff instance in ${e.dataDir} (pid ${e.pid})` });
+      taken.push({ cidr: parseCidr(e.serviceCIDR), what: `the service CIDR of the Skiff instance in ${e.dataDir} (pid ${e.pid})` });
+    }
+    for (const [name, cidr] of [['cluster CIDR', plan.clusterCIDR], ['service CIDR', plan.serviceCIDR]] as const) {
+      const c = parseCidr(cidr);
+      const clash = taken.find((t) => cidrsOverlap(c, t.cidr));
+      if (clash) throw new Error(`the cluster's ${name} ${cidr} overlaps ${clash.what} on this machine`);
+    }
+    const previous = await readEntry(join(REGISTRY_DIR, `${id}.json`));
+    await writeEntry({ ...(previous ?? {}), id, pid: process.pid, pidStart: (await processStartTime(process.pid)) ?? 0, dataDir: resolve(dataDir), ...plan });
+  });
+}
+
 async function writeEntry(entry: InstanceEntry): Promise<void> {
   const path = join(REGISTRY_DIR, `${entry.id}.json`);
   await writeFile(`${path}.tmp`, JSON.stringify(entry));
@@ -209,7 +248,7 @@ async function choosePlan(opts: PlanOptions): Promise<ClusterNetworkPlan> {
   if (opts.checkHost) {
     // Every Skiff bridge is left out: live instances' ranges come from their registry entries,
     // and dead ones' are about to be removed.
-    taken.push(...(await hostRanges(['skb', 'skv'])));
+    taken.push(...(await hostRanges(['skb', 'skv', 'skd'])));
     for (const e of (await otherInstances(id)).live) {
       taken.push({ cidr: parseCidr(e.clusterCIDR), what: `the cluster CIDR of the Skiff instance in ${e.dataDir} (pid ${e.pid})` });
       taken.push({ cidr: parseCidr(e.serviceCIDR), what: `the service CIDR of the Skiff instance in ${e.dataDir} (pid ${e.pid})` });
@@ -267,10 +306,18 @@ export async function teardownInstance(id: string, plan?: ClusterNetworkPlan, ip
   for (const l of links) {
     if (l.ifname.startsWith(bridgePrefix(id)) || l.ifname.startsWith(vethPrefix(id))) await tryRun('ip', ['link', 'del', l.ifname]);
   }
+  await releaseClusterIPs(clusterIPLabel(id));
   await tryRun('nft', ['delete', 'table', 'ip', nftTable(id)]);
   await rm(join(REGISTRY_DIR, `${id}.json`), { force: true });
   // The dead instance may have been the last one to need forwarding.
   if (ipForwardBefore === '0' && (await otherInstances(id)).live.length === 0) await writeSysctl('net/ipv4/ip_forward', '0').catch(() => undefined);
+}
+
+/** Removes the loopback addresses carrying `label` (cluster IPs of a userspace proxy). */
+export async function releaseClusterIPs(label: string): Promise<void> {
+  const lo = await ipJson<{ addr_info?: Array<{ family: string; local: string; prefixlen: number; label?: string }> }>(['addr', 'show', 'dev', 'lo']).catch(() => []);
+  const mine = (lo[0]?.addr_info ?? []).filter((a) => a.family === 'inet' && a.label === label);
+  if (mine.length) await tryRun('ip', ['-b', '-'], mine.map((a) => `addr del ${a.local}/${a.prefixlen} dev lo`).join('\n') + '\n');
 }
 
 /** SIGKILLs whatever still runs in a network namespace (a crashed instance's pods). */
@@ -290,7 +337,7 @@ export async function killNetnsProcesses(name: string): Promise<void> {
  * on (pods on different nodes talk through the host), remembering the old value so the last
  * instance to stop puts it back.
  */
-export async function registerInstance(dataDir: string, plan: ClusterNetworkPlan): Promise<InstanceEntry> {
+export async function registerInstance(dataDir: string, plan: ClusterNetworkPlan, opts: { forwarding?: boolean } = {}): Promise<InstanceEntry> {
   return withRegistryLock(async () => {
     const id = instanceId(dataDir);
     const { live } = await otherInstances(id);
@@ -300,7 +347,7 @@ export async function registerInstance(dataDir: string, plan: ClusterNetworkPlan
     const before = previous?.ipForwardBefore ?? live.find((e) => e.ipForwardBefore !== undefined)?.ipForwardBefore ?? current ?? '0';
     const entry: InstanceEntry = { id, pid: process.pid, pidStart: (await processStartTime(process.pid)) ?? 0, dataDir: resolve(dataDir), ...plan, ipForwardBefore: before };
     await writeEntry(entry);
-    if (current !== '1') await writeSysctl('net/ipv4/ip_forward', '1');
+    if (current !== '1' && opts.forwarding !== false) await writeSysctl('net/ipv4/ip_forward', '1');
     return entry;
   });
 }
@@ -319,6 +366,20 @@ export async function claimClusterRoute(plan: ClusterNetworkPlan): Promise<void>
   await run('ip', ['route', 'replace', 'unreachable', plan.clusterCIDR, 'metric', String(CLUSTER_ROUTE_METRIC)]);
 }
 
+/**
+ * Removes the routes an instance of `plan` holds: the cluster CIDR blackhole, the service CIDR's
+ * (userspace proxy) and the routes to other machines' pods inside the cluster CIDR.
+ */
 export async function releaseClusterRoute(plan: ClusterNetworkPlan): Promise<void> {
   await tryRun('ip', ['route', 'del', 'unreachable', plan.clusterCIDR, 'metric', String(CLUSTER_ROUTE_METRIC)]);
+  await tryRun('ip', ['route', 'del', 'unreachable', plan.serviceCIDR, 'metric', String(CLUSTER_ROUTE_METRIC)]);
+  const cluster = parseCidr(plan.clusterCIDR);
+  for (const r of await ipJson<{ dst: string; gateway?: string; metric?: number }>(['-4', 'route', 'show']).catch(() => [])) {
+    if (r.metric !== CLUSTER_ROUTE_METRIC || !r.gateway || !r.dst.includes('/')) continue;
+    try {
+      if (cidrsOverlap(parseCidr(r.dst), cluster)) await tryRun('ip', ['route', 'del', r.dst, 'via', r.gateway, 'metric', String(CLUSTER_ROUTE_METRIC)]);
+    } catch {
+      /* not IPv4 */
+    }
+  }
 }

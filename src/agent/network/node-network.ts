@@ -122,7 +122,10 @@ export class NodeNetwork {
       await tryRun('ip', ['link', 'del', veth]);
       await run('ip', ['netns', 'add', name]);
       await run('ip', ['link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', name]);
-      await run('ip', ['-b', '-'], [`link set ${veth} master ${this.bridge}`, `link set ${veth} up`].join('\n') + '\n');
+      // Hairpin on the bridge port (the bridge plugin's hairpinMode, kubelet's hairpin-veth): a
+      // pod reaching itself through a Service or host port gets its packet back out of the port
+      // it came in on, which a bridge refuses otherwise when br_netfilter bridges the DNAT'ed frame.
+      await run('ip', ['-b', '-'], [`link set ${veth} master ${this.bridge}`, `link set ${veth} type bridge_slave hairpin on`, `link set ${veth} up`].join('\n') + '\n');
       await run('ip', ['-n', name, '-b', '-'], [`link set lo up`, `addr add ${ip}/${this.cidr.prefix} dev eth0`, `link set eth0 up`, `route add default via ${this.gateway}`].join('\n') + '\n');
     } catch (err) {
       await tryRun('ip', ['netns', 'del', name]);

@@ -2,8 +2,9 @@
  * The hook between a node agent's pod workers and the pod network (the role CNI plays for
  * kubelet's sandbox): `setUp` gives a pod its network namespace and address (or, for hostNetwork
  * pods and on machines without network namespaces, the host's network) plus the /etc/hosts and
- * /etc/resolv.conf files to mount; `tearDown` removes them; `serviceEnv` lists the Service
- * variables kubelet injects. The agent stays ignorant of bridges and nftables.
+ * /etc/resolv.conf files to mount, and maps its host ports (the portmap plugin's part);
+ * `tearDown` removes them; `serviceEnv` lists the Service variables kubelet injects. The agent
+ * stays ignorant of bridges and nftables.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import type { NodeNetwork } from './node-network.js';
 import { DEFAULT_CLUSTER_DOMAIN, podHostsFile, podResolvConf, readHostResolvConf } from './pod-dns.js';
 import { serviceEnvFor } from './service-env.js';
 import { dialInNetns } from './netns-dial.js';
+import { hostPortsOf, type HostPortRegistry } from './host-ports.js';
 import type { Socket } from 'node:net';
 
 /** How many 100 ms steps a pod waits for its node's pod CIDR before NetworkNotReady. */
@@ -59,6 +61,10 @@ export interface PodNetworkOptions {
   clusterDomain?: string;
   /** Services the node knows (an informer's cache). */
   services: () => Iterable<Service>;
+  /** The node's name (host port messages). */
+  nodeName?: string;
+  /** Host port mappings of the machine, and a wait for them to be in force. */
+  hostPorts?: { registry: HostPortRegistry; applied: () => Promise<void> };
 }
 
 export class PodNetwork implements PodNetworkHook {
@@ -84,6 +90,7 @@ export class PodNetwork implements PodNetworkHook {
     };
     if (!node || pod.spec?.hostNetwork) {
       if (resolv !== undefined && node) await write('resolv.conf', resolv);
+      await this.mapHostPorts(pod, undefined);
       return { mounts };
     }
     if (!node.podCIDR) {
@@ -98,12 +105,28 @@ export class PodNetwork implements PodNetworkHook {
       await node.configure(cidr);
     }
     const att = await node.setUp(uid);
+    await this.mapHostPorts(pod, att.ip);
     await write('hosts', podHostsFile(pod, att.ip, hostname, domain));
     if (resolv !== undefined) await write('resolv.conf', resolv);
     return { ip: att.ip, netnsPath: att.netnsPath, mounts };
   }
 
+  /**
+   * Registers the pod's host ports and waits for them to be in force (the container must not
+   * start before its port is reachable). A port another pod of this machine holds fails the
+   * sandbox with a message naming that pod; the pod worker retries.
+   */
+  private async mapHostPorts(pod: Pod, podIP: string | undefined): Promise<void> {
+    const hp = this.opts.hostPorts;
+    const mappings = hostPortsOf(pod);
+    if (!hp || mappings.length === 0) return;
+    const m = pod.metadata ?? {};
+    hp.registry.set({ podUid: m.uid ?? '', pod: `${m.namespace ?? 'default'}/${m.name ?? ''}`, node: this.opts.nodeName ?? '', podIP, mappings });
+    await hp.applied();
+  }
+
   async tearDown(podUid: string): Promise<void> {
+    this.opts.hostPorts?.registry.delete(podUid);
     await this.opts.node?.tearDown(podUid);
   }
 

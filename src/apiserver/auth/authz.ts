@@ -75,6 +75,9 @@ function nodeDecision(node: string, ri: ResourceRequest, lookups: AuthzLookups):
   if ((g === '' && (r === 'services' || r === 'endpoints' || r === 'namespaces')) || (g === 'discovery.k8s.io' && r === 'endpointslices')) {
     return READ.has(verb) && !sub ? undefined : `node may only read ${r}`;
   }
+  // The cluster's network settings a joining agent needs (src/agent/network/cluster-network-config.ts),
+  // as kubeadm's kubeadm:kubelet-config Role lets system:nodes read kube-system/kubelet-config.
+  if (g === '' && r === 'configmaps' && verb === 'get' && !sub && ri.namespace === 'kube-system' && ri.name === 'skiff-cluster-network') return undefined;
   if (g === '' && (r === 'secrets' || r === 'configmaps' || r === 'persistentvolumeclaims' || r === 'serviceaccounts')) {
     if (verb !== 'get' || sub) return `node may only get individual ${r} referenced by its pods`;
     return referencedByNodePod(node, r, ri.namespace, ri.name, lookups) ? undefined : `no relationship found between node '${node}' and this object`;
