@@ -123,7 +123,7 @@ export class HttpsApiServer {
       if (!res.headersSent) {
         const e = errorResponse(err, this.opts.log);
         const payload = Buffer.from(e.body as string);
-        res.writeHead(e.status, { ...e.headers, 'content-length': String(payload.byteLength), connection: e.status === 413 ? 'close' : 'keep-alive' });
+        res.writeHead(e.status, { ...e.headers, 'content-length': String(payload.byteLength), connection: req.complete ? 'keep-alive' : 'close' });
         res.end(payload);
       } else {
         res.destroy();
@@ -150,29 +150,53 @@ function waitDrain(res: ServerResponse, signal: AbortSignal): Promise<void> {
 /** Reads a request body, refusing (413) as soon as it passes the limit. */
 function readBody(req: IncomingMessage): Promise<Uint8Array | undefined> {
   const declared = Number(req.headers['content-length'] ?? '0');
-  if (declared > MAX_BODY_BYTES) {
-    req.resume();
-    return Promise.reject(tooLarge(MAX_BODY_BYTES));
-  }
+  if (declared > MAX_BODY_BYTES) return drainThenRefuse(req, 0, declared);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let failed = false;
-    req.on('data', (c: Buffer) => {
-      if (failed) return;
+    const onData = (c: Buffer) => {
       size += c.length;
       if (size > MAX_BODY_BYTES) {
         failed = true;
-        reject(tooLarge(MAX_BODY_BYTES));
+        req.off('data', onData);
+        drainThenRefuse(req, size, declared).catch(reject);
         return;
       }
       chunks.push(c);
-    });
+    };
+    req.on('data', onData);
     req.on('end', () => {
       if (!failed) resolve(size === 0 ? undefined : new Uint8Array(Buffer.concat(chunks, size)));
     });
     req.on('error', (err) => {
       if (!failed) reject(err);
     });
+  });
+}
+
+/**
+ * Oversized bodies are read and thrown away (up to a bound) before the 413 goes out, so a client
+ * that is still sending sees the Status instead of a broken pipe; past the bound the connection is
+ * cut.
+ */
+export const MAX_DRAIN_BYTES = 32 * 1024 * 1024;
+
+function drainThenRefuse(req: IncomingMessage, seen: number, declared: number): Promise<never> {
+  return new Promise((_, reject) => {
+    const refuse = () => reject(tooLarge(MAX_BODY_BYTES));
+    if (declared > MAX_DRAIN_BYTES) {
+      req.destroy();
+      refuse();
+      return;
+    }
+    let total = seen;
+    req.on('data', (c: Buffer) => {
+      total += c.length;
+      if (total > MAX_DRAIN_BYTES) req.destroy();
+    });
+    req.once('end', refuse);
+    req.once('close', refuse);
+    req.resume();
   });
 }
