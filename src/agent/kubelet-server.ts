@@ -18,6 +18,8 @@ export interface KubeletStreamsHandler {
   request(req: IncomingMessage, res: ServerResponse): boolean | Promise<boolean>;
   /** Serves WebSocket upgrades (`/exec`, `/attach`, `/portForward`); false = not mine. */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  /** Ends every open session (log follows, exec/attach, port-forward): the server is going away. */
+  close?(): void;
 }
 
 /** The bearer the API server presents to agents (node-agent contract). */
@@ -73,7 +75,13 @@ export class KubeletServer {
     return (this.server.address() as AddressInfo).port;
   }
 
+  /**
+   * Stops serving. Open stream sessions end first: an upgraded socket is no longer an HTTP
+   * connection, so `closeAllConnections` would not reach it, and a `logs -f` or an exec session
+   * would otherwise keep the agent's process alive after it was told to stop.
+   */
   async close(): Promise<void> {
+    this.streams?.close?.();
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();

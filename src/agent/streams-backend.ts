@@ -5,7 +5,6 @@
  * container's log for output and writes to its stdin socket, and connect dials the pod's port on
  * the node (pods share the node's network until pod networking lands).
  */
-import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { connect as netConnect, type Socket } from 'node:net';
@@ -13,6 +12,7 @@ import { PassThrough, type Readable, type Writable } from 'node:stream';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { ContainerRecord, ContainerRuntime, ExecSpec } from './runtime/runtime.js';
 import { rotatedFiles } from './runtime/process/cri-log-writer.js';
+import { spawnExecProcess } from './streams/exec-process.js';
 import { instancesByName } from './pod/pod-status.js';
 
 export interface StreamsBackend {
@@ -23,12 +23,23 @@ export interface StreamsBackend {
   /** Whether the container is running now (follow ends when it stops). */
   containerState(podUid: string, container: string): 'waiting' | 'running' | 'terminated';
   onContainerStopped(podUid: string, container: string, cb: () => void): () => void;
-  /** Starts a process in the container's context (env, cwd, namespaces where it has them). */
-  exec(pod: Pod, container: string, command: string[], opts: { tty: boolean; stdin: boolean }): ExecProcess;
-  /** Attaches to the running container process's stdio (stdin only if spec.stdin). */
-  attach(pod: Pod, container: string, opts: { tty: boolean; stdin: boolean }): ExecProcess;
+  /**
+   * Starts a process in the container's context (env, cwd, namespaces where it has them); with
+   * `tty`, on a pseudo-terminal of `size` (the client's, when it sent one).
+   */
+  exec(pod: Pod, container: string, command: string[], opts: StreamOptions): ExecProcess;
+  /** Attaches to the running container process's stdio (stdin only if spec.stdin; its terminal if spec.tty). */
+  attach(pod: Pod, container: string, opts: StreamOptions): ExecProcess;
   /** Opens a TCP connection to a port of the pod (in its network namespace, or on the host network). */
   connect(pod: Pod, port: number): Promise<Socket>;
+}
+
+/** How a client wants an exec or attach session. */
+export interface StreamOptions {
+  tty: boolean;
+  stdin: boolean;
+  /** The client's terminal size, when it sent one before the session started. */
+  size?: { cols: number; rows: number };
 }
 
 export interface ExecProcess {
@@ -39,13 +50,30 @@ export interface ExecProcess {
   /** Resolves with the exit code (or a signal name). */
   exited: Promise<{ code: number | null; signal: string | null }>;
   kill(): void;
+  /** The started process (for `script`, the `script` process that holds the terminal). */
+  pid?: number;
 }
 
 /** How often attach polls the log for new output. */
 export const ATTACH_POLL_MS = 100;
 
-/** Spawns an exec session from a spec (the pod-streams work plugs in a pty-capable one). */
-export type ExecSpawner = (spec: ExecSpec & { tty: boolean; stdin: boolean }) => ExecProcess;
+/** Spawns an exec session from a spec: on pipes, or on a pseudo-terminal with `tty`. */
+export type ExecSpawner = (spec: ExecSpec & StreamOptions) => ExecProcess;
+
+/**
+ * The default spawner: node-pty (or util-linux `script`) for a terminal, pipes otherwise. As
+ * container runtimes do for `exec -t`, TERM defaults to xterm on a terminal.
+ */
+export const spawnExec: ExecSpawner = (spec) =>
+  spawnExecProcess({
+    file: spec.file,
+    args: spec.args,
+    ...(spec.cwd ? { cwd: spec.cwd } : {}),
+    env: spec.tty && !('TERM' in spec.env) ? { ...spec.env, TERM: 'xterm' } : spec.env,
+    tty: spec.tty,
+    stdin: spec.stdin,
+    ...(spec.size ? { cols: spec.size.cols, rows: spec.size.rows } : {}),
+  });
 
 export interface BackendDeps {
   runtime: ContainerRuntime;
@@ -58,11 +86,8 @@ export interface BackendDeps {
 }
 
 export class AgentStreamsBackend implements StreamsBackend {
-  /**
-   * Spawner for exec sessions; the pod-streams mount sets a pty-capable one. Without it, exec
-   * runs on pipes (no terminal).
-   */
-  execSpawner: ExecSpawner | undefined;
+  /** Spawner for exec sessions (tests replace it). */
+  execSpawner: ExecSpawner = spawnExec;
 
   constructor(private readonly d: BackendDeps) {}
 
@@ -102,15 +127,26 @@ export class AgentStreamsBackend implements StreamsBackend {
     return r;
   }
 
-  exec(pod: Pod, container: string, command: string[], opts: { tty: boolean; stdin: boolean }): ExecProcess {
+  /** Runs `command` in the container's context (cgroups, namespaces, env, working dir). */
+  exec(pod: Pod, container: string, command: string[], opts: StreamOptions): ExecProcess {
     const rec = this.running(pod, container);
-    if (this.execSpawner) return this.execSpawner({ ...this.d.runtime.execSpec(rec.id, command), ...opts });
-    const child = this.d.runtime.spawnExec(rec.id, command, opts);
-    return fromChild(child);
+    return this.execSpawner({ ...this.d.runtime.execSpec(rec.id, command), ...opts });
   }
 
-  attach(pod: Pod, container: string, opts: { tty: boolean; stdin: boolean }): ExecProcess {
+  /**
+   * Attaches to the container's main process: its output from the log as it is written, input
+   * through its stdin socket (`spec.stdin`), and with `spec.tty` window sizes to its terminal.
+   */
+  attach(pod: Pod, container: string, opts: StreamOptions): ExecProcess {
     const rec = this.running(pod, container);
+    const terminal = opts.tty ? this.d.runtime.terminalSocket(rec.id) : undefined;
+    let resizer: Socket | undefined;
+    const resize = (cols: number, rows: number): void => {
+      if (!terminal || cols <= 0 || rows <= 0) return;
+      resizer ??= netConnect(terminal).on('error', () => undefined);
+      resizer.write(`${JSON.stringify({ cols, rows })}\n`);
+    };
+    if (opts.size) resize(opts.size.cols, opts.size.rows);
     const stdout = new PassThrough();
     const stderr = new PassThrough();
     let stdin: Writable | null = null;
@@ -126,6 +162,7 @@ export class AgentStreamsBackend implements StreamsBackend {
       stdout.end();
       stderr.end();
       stdin?.end();
+      resizer?.end();
       const r = this.d.runtime.get(rec.id);
       resolveExit({ code: r?.exitCode ?? null, signal: r?.signal ?? null });
     };
@@ -134,7 +171,8 @@ export class AgentStreamsBackend implements StreamsBackend {
       if (r.id === rec.id) setTimeout(finish, ATTACH_POLL_MS * 2);
     });
     tailCri(rec.logPath, stdout, stderr, () => stopped).catch((err: unknown) => stdout.destroy(err as Error));
-    return { stdin, stdout, stderr, resize: () => undefined, exited, kill: finish };
+    // A terminal has one output: everything is stdout (the handler asks for no stderr).
+    return { stdin, stdout, stderr: opts.tty ? null : stderr, resize, exited, kill: finish };
   }
 
   async connect(pod: Pod, port: number): Promise<Socket> {
@@ -148,27 +186,6 @@ export class AgentStreamsBackend implements StreamsBackend {
       s.once('error', reject);
     });
   }
-}
-
-function fromChild(child: ChildProcess): ExecProcess {
-  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
-    child.once('error', () => resolve({ code: 126, signal: null }));
-    child.once('close', (code, signal) => resolve({ code, signal }));
-  });
-  return {
-    stdin: child.stdin,
-    stdout: child.stdout!,
-    stderr: child.stderr,
-    resize: () => undefined, // no pseudo-terminal without a native module: tty sessions run on pipes
-    exited,
-    kill: () => {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        child.kill('SIGKILL');
-      }
-    },
-  };
 }
 
 /** Follows a CRI log from its current end, writing stdout/stderr payloads to the streams. */
@@ -197,7 +214,8 @@ async function tailCri(path: string, stdout: Writable, stderr: Writable, done: (
     const lines = rest.split('\n');
     rest = lines.pop() ?? '';
     for (const line of lines) {
-      const m = /^\S+ (stdout|stderr) ([FP]) (.*)$/.exec(line);
+      // `s`: a terminal's lines end in \r, which `.` alone does not match.
+      const m = /^\S+ (stdout|stderr) ([FP]) (.*)$/s.exec(line);
       if (!m) continue;
       (m[1] === 'stdout' ? stdout : stderr).write(m[2] === 'F' ? `${m[3]}\n` : m[3]!);
     }

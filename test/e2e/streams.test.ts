@@ -182,18 +182,89 @@ spec:
     });
   }
 
-  test('exec -it from a terminal', async () => {
-    // `script` gives kubectl a pseudo-terminal, so it asks for tty=true and sends the window size.
-    const bin = kubectlPath()!;
-    const cmd = `${bin} --kubeconfig ${c.kubeconfig} exec -it talker -c main -- sh -c 'echo in-session; exit 7'`;
-    const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
-      execFile('script', ['-qec', cmd, '/dev/null'], { timeout: 30_000 }, (err, stdout) => {
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout });
+  for (const version of VERSIONS) {
+    test(`exec -it from a terminal with kubectl ${label(version)}: the command gets a terminal of the client's size`, async () => {
+      // `script` gives kubectl a pseudo-terminal of a known size, so kubectl asks for tty=true and
+      // sends that size; the command must see a terminal of that size from its first line.
+      const bin = kubectlPath(version)!;
+      const cmd = `stty cols 91 rows 33; ${bin} --kubeconfig ${c.kubeconfig} exec -it talker -c main -- sh -c 'echo in-session; tty; stty size; echo "TERM=$TERM"; exit 7'`;
+      const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
+        execFile('script', ['-qec', cmd, '/dev/null'], { timeout: 30_000 }, (err, stdout) => {
+          resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout });
+        });
+      });
+      assert.match(r.out, /in-session\r\n\/dev\/pts\/\d+\r\n33 91\r\nTERM=xterm\r\n/, r.out);
+      assert.match(r.out, /command terminated with exit code 7/);
+      assert.equal(r.code, 7);
+    });
+  }
+
+  /**
+   * Runs `command` on a pseudo-terminal (util-linux `script`, 91x33), typing `line` every 300 ms
+   * until the output matches `done`, then `exit`; resolves with everything the terminal showed.
+   * (Typing from the start, as a user who does not wait: input before kubectl's session is up sits
+   * in the terminal and is echoed locally; from then on it reaches the container.)
+   */
+  const onTerminal = (command: string, line: string, done: RegExp): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const p = spawn('script', ['-qfec', `stty cols 91 rows 33; ${command}`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+      children.add(p);
+      // The terminal may be gone before a last write reaches it.
+      p.stdin!.on('error', () => undefined);
+      let out = '';
+      let answered = false;
+      const typing = setInterval(() => p.stdin!.write(`${line}\r`), 300);
+      const timer = setTimeout(() => {
+        p.kill('SIGKILL');
+        reject(new Error(`no ${done} on the terminal:\n${out}`));
+      }, 45_000);
+      p.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (!answered && done.test(out)) {
+          answered = true;
+          clearInterval(typing);
+          p.stdin!.write('exit\r');
+        }
+      });
+      p.once('exit', () => {
+        clearInterval(typing);
+        clearTimeout(timer);
+        children.delete(p);
+        resolve(out);
       });
     });
-    assert.match(r.out, /in-session\r?\n/);
-    assert.match(r.out, /command terminated with exit code 7/);
-    assert.equal(r.code, 7);
+
+  test('kubectl run -it --rm: a shell on the container\u2019s own terminal, attached, removed on exit', async () => {
+    // busybox maps to `sh` on process nodes: the container is an interactive shell with tty and stdin.
+    const out = await onTerminal(`${kubectlPath()!} --kubeconfig ${c.kubeconfig} run -it --rm --restart=Never --image=busybox shell`, 'stty size; echo $((6*7))', /\r\n33 91\r\n42\r\n/);
+    assert.match(out, /If you don't see a command prompt, try pressing enter\./);
+    assert.match(out, /\r\n33 91\r\n42\r\n/, 'the shell runs on a terminal of the client\u2019s size');
+    assert.match(out, /pod "shell" deleted/);
+    const gone = await run(['get', 'pod', 'shell']);
+    assert.match(gone.stderr, /NotFound/);
+  });
+
+  test('attach -it to a tty container with the oldest and newest kubectl', async () => {
+    await apply(`
+apiVersion: v1
+kind: Pod
+metadata: { name: console }
+spec:
+  containers:
+  - { name: c, image: busybox, command: [sh], stdin: true, tty: true }
+`);
+    await ready('console');
+    for (const [round, version] of [OLDEST_KUBECTL, NEWEST_KUBECTL].entries()) {
+      if (round > 0) {
+        // `exit` ended the shell: the container restarts (restartPolicy Always) for this round.
+        await waitFor(async () => {
+          const [restarts, startedAt] = (await k(['get', 'pod', 'console', '-o', 'jsonpath={.status.containerStatuses[0].restartCount} {.status.containerStatuses[0].state.running.startedAt}'])).split(' ');
+          return Number(restarts) >= round && !!startedAt;
+        }, 60_000, 'console running again');
+      }
+      const out = await onTerminal(`${kubectlPath(version)!} --kubeconfig ${c.kubeconfig} attach -it console`, 'tty; echo "v=$((40+2))"', /\/dev\/pts\/\d+\r\nv=42\r\n/);
+      assert.match(out, /\/dev\/pts\/\d+\r\nv=42\r\n/, `kubectl ${version}`);
+    }
   });
 
   test('attach: stdin reaches the container, its output comes back', async () => {

@@ -153,6 +153,7 @@ export async function buildContainerConfig(ctx: ContainerConfigContext): Promise
       ...(q(requests['cpu']) ? { cpuRequestMillis: q(requests['cpu'])!.milliValue() } : {}),
     },
     ...(c.stdin ? { stdin: { once: c.stdinOnce ?? false } } : {}),
+    ...(c.tty ? { tty: true } : {}),
     ...(ctx.network?.netns ? { netns: ctx.network.netns } : {}),
     ...(c.terminationMessagePolicy === 'FallbackToLogsOnError' ? { terminationMessageFromLogs: true } : {}),
   };

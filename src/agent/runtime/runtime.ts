@@ -50,6 +50,8 @@ export interface ContainerStartRequest {
   terminationMessageFromLogs?: boolean;
   /** `spec.stdin`: keep stdin open for attach; `once` = `stdinOnce`. */
   stdin?: { once: boolean };
+  /** `spec.tty`: the container runs on a pseudo-terminal of its own (its output is all stdout). */
+  tty?: boolean;
   /** The pod's network namespace (`/run/netns/<name>`) the container joins; absent: the host's network. */
   netns?: string;
   /** Simulated runtime: end after `durationMs` with `exitCode` (undefined duration = run until stopped). */
@@ -137,6 +139,11 @@ export interface ContainerRuntime {
   execSpec(id: string, command: string[]): ExecSpec;
   /** Unix socket feeding the container's stdin (attach), if it has one. */
   stdinSocket(id: string): string | undefined;
+  /**
+   * Unix socket taking window sizes for the container's terminal (`spec.tty`), if it has one:
+   * newline-delimited JSON `{"cols":N,"rows":N}`.
+   */
+  terminalSocket(id: string): string | undefined;
   /** Called when an instance exits (after its record is updated). */
   onExit(listener: (rec: ContainerRecord) => void): () => void;
   /** Stops watching; with `leaveRunning` false, nothing is stopped here (the agent stops pods first). */

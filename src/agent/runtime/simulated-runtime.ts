@@ -124,6 +124,10 @@ export class SimulatedRuntime implements ContainerRuntime {
     return undefined;
   }
 
+  terminalSocket(): string | undefined {
+    return undefined;
+  }
+
   onExit(listener: (rec: ContainerRecord) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

@@ -90,6 +90,7 @@ function spawnPiped(o: ExecSpawnOptions): ExecProcess {
     resize: () => undefined,
     exited,
     kill: () => killGroup(child.pid, () => child.kill('SIGKILL')),
+    ...(child.pid ? { pid: child.pid } : {}),
   };
 }
 
@@ -148,6 +149,7 @@ function spawnNodePty(pty: PtyModule, o: ExecSpawnOptions): ExecProcess {
     },
     exited,
     kill: () => killGroup(term.pid, () => term.kill('SIGKILL')),
+    pid: term.pid,
   };
 }
 
@@ -198,6 +200,7 @@ function spawnScriptPty(o: ExecSpawnOptions): ExecProcess {
     },
     exited,
     kill: () => killGroup(child.pid, () => child.kill('SIGKILL')),
+    ...(child.pid ? { pid: child.pid } : {}),
   };
 }
 

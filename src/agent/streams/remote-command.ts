@@ -12,6 +12,20 @@ import { exitCodeOf } from './exec-process.js';
 
 /** After the process exits, how long its output may stay open (a background child holding the pipe). */
 export const OUTPUT_DRAIN_GRACE_MS = 5_000;
+/**
+ * With a terminal, how long to wait for the client's first window size before starting the
+ * command anyway. kubectl sends its size as the first message of the resize stream, right after
+ * the upgrade; starting the command with it (instead of 80x24 and a resize a moment later, which
+ * a quick `stty size` or a full-screen program may miss) gives a terminal of the right size from
+ * its first byte. A client that sends none only waits this long.
+ */
+export const INITIAL_SIZE_WAIT_MS = 500;
+
+/** A terminal size in columns and rows. */
+export interface WindowSize {
+  cols: number;
+  rows: number;
+}
 
 export interface CommandStreams {
   stdin: Readable | null;
@@ -30,14 +44,27 @@ export interface RemoteCommandOptions {
   kind: 'exec' | 'attach';
   /** The command (exec), for the NonZeroExitCode message. */
   command: string[];
-  start: () => ExecProcess;
+  /** Starts the process; `size` is the client's terminal size when it sent one (tty sessions). */
+  start: (size: WindowSize | undefined) => ExecProcess;
   log?: (msg: string) => void;
 }
 
 export async function serveRemoteCommand(streams: CommandStreams, opts: RemoteCommandOptions): Promise<void> {
+  // Resizes before the process exists are remembered; the first one is its initial size.
+  let started: ExecProcess | undefined;
+  let latest: WindowSize | undefined;
+  let gotFirst: (() => void) | undefined;
+  if (streams.resize) {
+    readResizes(streams.resize, (s) => {
+      latest = { cols: s.Width, rows: s.Height };
+      if (started) started.resize(s.Width, s.Height);
+      else gotFirst?.();
+    });
+  }
+  const initial = streams.resize ? await firstSize(streams, (cb) => (gotFirst = cb)).then(() => latest) : undefined;
   let proc: ExecProcess;
   try {
-    proc = opts.start();
+    proc = started = opts.start(initial);
   } catch (err) {
     const what = opts.kind === 'exec' ? 'error executing command in container' : 'error attaching to container';
     await streams.writeStatus(internalErrorStreamStatus(`${what}: ${(err as Error).message}`)).catch(() => undefined);
@@ -62,7 +89,8 @@ export async function serveRemoteCommand(streams: CommandStreams, opts: RemoteCo
     streams.stdin?.resume();
     proc.stdin?.end();
   }
-  if (streams.resize) readResizes(streams.resize, (s) => proc.resize(s.Width, s.Height));
+  // A size that arrived between the start decision and now.
+  if (latest && latest !== initial) proc.resize(latest.cols, latest.rows);
 
   const drained = Promise.all([copyOutput(proc.stdout, streams.stdout), copyOutput(proc.stderr, streams.stderr)]);
   const exit = await proc.exited;
@@ -89,6 +117,20 @@ export async function serveRemoteCommand(streams: CommandStreams, opts: RemoteCo
     if (!clientGone) opts.log?.(`writing the ${opts.kind} status failed: ${(err as Error).message}`);
   }
   streams.close();
+}
+
+/** Resolves on the client's first window size, its leaving, the resize stream's end, or after INITIAL_SIZE_WAIT_MS. */
+function firstSize(streams: CommandStreams, onFirst: (cb: () => void) => void): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, INITIAL_SIZE_WAIT_MS);
+    const done = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    onFirst(done);
+    streams.resize?.once('end', done).once('close', done);
+    streams.onClientGone(done);
+  });
 }
 
 /** Copies process output to the client (or drains it when the client did not ask for it). */

@@ -11,6 +11,7 @@ import { kubeletBearerToken } from '../../api/streams/kubelet-auth.js';
 import { FakeStreamsBackend, runningPod } from './testing/fake-backend.js';
 import { readAll, spdyUpgrade, tunnelledSpdy, webSocketSession } from './testing/clients.js';
 import { createStreamsHandler } from './streams-handler.js';
+import { INITIAL_SIZE_WAIT_MS } from './remote-command.js';
 import { servePortForward } from './port-forward.js';
 import { WebSocketDuplex } from './ws-duplex.js';
 import { WebSocketServer } from 'ws';
@@ -156,7 +157,10 @@ describe('kubelet streams endpoints', () => {
     assert.match(plain.error, /command terminated with non-zero exit code/);
   });
 
-  test('exec -t gets a terminal whose size follows resize messages', async () => {
+  // A timeout, so a session that never ends fails the test instead of hanging the run. (It hung
+  // when the command ran before the client's size arrived: `stty size` printed 24 80, and the
+  // test waited for 30 100 forever.)
+  test('exec -t gets a terminal whose size follows resize messages', { timeout: 20_000 }, async () => {
     const script = 'stty size; read x; stty size';
     const url = `wss://127.0.0.1:${port}/exec/default/p/c?command=sh&command=-c&command=${encodeURIComponent(script)}&stdin=1&stdout=1&tty=1`;
     const r = await webSocketSession(url, ['v5.channel.k8s.io'], AUTH, [Buffer.from([4, ...Buffer.from('{"Width":100,"Height":30}')])], (ws) => {
@@ -173,6 +177,15 @@ describe('kubelet streams endpoints', () => {
     });
     assert.match(r.stdout, /30 100\r\n/);
     assert.match(r.stdout, /40 120\r\n/);
+    assert.deepEqual(JSON.parse(r.error).status, 'Success');
+  });
+
+  test('exec -t starts on the default 80x24 terminal when the client sends no size', { timeout: 20_000 }, async () => {
+    const url = `wss://127.0.0.1:${port}/exec/default/p/c?command=stty&command=size&stdout=1&tty=1`;
+    const started = Date.now();
+    const r = await webSocketSession(url, ['v5.channel.k8s.io'], AUTH, []);
+    assert.equal(r.stdout, '24 80\r\n');
+    assert.ok(Date.now() - started >= INITIAL_SIZE_WAIT_MS, 'waited for a size first');
     assert.deepEqual(JSON.parse(r.error).status, 'Success');
   });
 

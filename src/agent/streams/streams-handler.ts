@@ -33,7 +33,7 @@ import {
 } from '../../api/streams/protocol.js';
 import { ChannelWebSocket } from './ws-channels.js';
 import { WebSocketDuplex } from './ws-duplex.js';
-import { serveRemoteCommand, type CommandStreams } from './remote-command.js';
+import { serveRemoteCommand, type CommandStreams, type WindowSize } from './remote-command.js';
 import { acceptSpdyCommandStreams, type StreamRequest } from './spdy-remote-command.js';
 import { servePortForward } from './port-forward.js';
 import { isSpdyRequest, isWebSocketRequest, negotiateSpdyProtocol, webSocketProtocols, writeHttpResponse, writeSpdyUpgrade } from './upgrade.js';
@@ -192,10 +192,10 @@ export function createStreamsHandler(backend: StreamsBackend, opts: StreamsHandl
     if (!request.stdin && !request.stdout && !request.stderr) return writeHttpResponse(socket, 400, 'you must specify at least 1 of stdin, stdout, stderr');
     if (r.kind === 'exec' && command.length === 0) return writeHttpResponse(socket, 400, 'you must specify at least one command for the container');
     if (backend.containerState(pod.metadata?.uid ?? '', r.container) !== 'running') return writeHttpResponse(socket, 500, `container not found ("${r.container}")`);
-    const start = () =>
+    const start = (size: WindowSize | undefined) =>
       r.kind === 'exec'
-        ? backend.exec(pod, r.container, command, { tty, stdin: request.stdin })
-        : backend.attach(pod, r.container, { tty, stdin: request.stdin && spec.stdin === true });
+        ? backend.exec(pod, r.container, command, { tty, stdin: request.stdin, ...(size ? { size } : {}) })
+        : backend.attach(pod, r.container, { tty, stdin: request.stdin && spec.stdin === true, ...(size ? { size } : {}) });
     const serve = (streams: CommandStreams) => serveRemoteCommand(streams, { kind: r.kind, command, start, log });
 
     if (isWebSocketRequest(req)) {

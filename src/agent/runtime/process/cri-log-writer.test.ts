@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CriLogWriter, MAX_LINE_BYTES, criTimestamp, rotatedFiles } from './cri-log-writer.js';
+import { CriLogWriter, MAX_LINE_BYTES, criTimestamp, rotatedFiles, utf8Boundary } from './cri-log-writer.js';
 
 test('CRI records: F for whole lines, P for pieces of long or unfinished lines, per stream', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'skiff-cri-'));
@@ -44,4 +44,22 @@ test('size rotation keeps maxFiles files with increasing sequence numbers', asyn
 
 test('criTimestamp has nanosecond precision', () => {
   assert.equal(criTimestamp(Date.UTC(2024, 5, 1, 12, 0, 0, 5) + 0.5), '2024-06-01T12:00:00.005500000Z');
+});
+
+test('flushPartial (terminals): an unfinished line is written at once as P, never cut inside a character', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'skiff-cri-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const path = join(dir, '0.log');
+  const w = new CriLogWriter(path, { now: () => Date.UTC(2024, 0, 1), flushPartial: true });
+  w.write('stdout', Buffer.from('/ # '));
+  assert.equal(await readFile(path, 'utf8'), '2024-01-01T00:00:00.000000000Z stdout P / # \n', 'the prompt is in the log before its line ends');
+  const euro = Buffer.from('€'); // three bytes
+  w.write('stdout', Buffer.concat([Buffer.from('ls'), euro.subarray(0, 2)]));
+  w.write('stdout', Buffer.concat([euro.subarray(2), Buffer.from('\r\n')]));
+  w.close();
+  const texts = (await readFile(path, 'utf8')).split('\n').filter(Boolean).map((l) => l.split(' ').slice(1).join(' '));
+  assert.deepEqual(texts, ['stdout P / # ', 'stdout P ls', 'stdout F €\r']);
+  assert.equal(utf8Boundary(Buffer.from('a€')), 4);
+  assert.equal(utf8Boundary(Buffer.from('a€').subarray(0, 3)), 1);
+  assert.equal(utf8Boundary(Buffer.from('😀').subarray(0, 3)), 0);
 });

@@ -55,6 +55,11 @@ export interface CriLogWriterOptions {
   maxFiles?: number;
   /** Time source in ms with sub-ms precision (tests). */
   now?: () => number;
+  /**
+   * Write a line's start as a `P` record as soon as it arrives instead of holding it until its
+   * newline: a terminal's prompt ("/ # ") has none, and `kubectl attach` follows the log.
+   */
+  flushPartial?: boolean;
 }
 
 /** Appends CRI records to one log file, rotating by size. */
@@ -66,6 +71,7 @@ export class CriLogWriter {
   private readonly maxBytes: number;
   private readonly maxFiles: number;
   private readonly now: () => number;
+  private readonly flushPartial: boolean;
   /** The last lines written (both streams), for termination messages. */
   private readonly tail: string[] = [];
 
@@ -76,6 +82,7 @@ export class CriLogWriter {
     this.maxBytes = opts.maxBytes ?? DEFAULT_LOG_MAX_BYTES;
     this.maxFiles = Math.max(1, opts.maxFiles ?? DEFAULT_LOG_MAX_FILES);
     this.now = opts.now ?? (() => performance.timeOrigin + performance.now());
+    this.flushPartial = opts.flushPartial ?? false;
     this.fd = openSync(path, 'a', 0o640);
     this.size = fstatSync(this.fd).size;
   }
@@ -90,6 +97,13 @@ export class CriLogWriter {
       start = nl + 1;
     }
     if (start < chunk.length) this.pushPart(stream, chunk.subarray(start), false);
+    if (this.flushPartial && this.partialLen[stream] > 0) {
+      const pending = this.takePartial(stream);
+      // Cut at a character boundary: a reader decodes each record on its own.
+      const cut = utf8Boundary(pending);
+      if (cut > 0) this.emit(stream, 'P', pending.subarray(0, cut));
+      if (cut < pending.length) this.pushPart(stream, pending.subarray(cut), false);
+    }
   }
 
   /** Writes out buffered partial lines (at exit) as complete records. */
@@ -166,4 +180,16 @@ export class CriLogWriter {
     this.fd = openSync(this.path, 'a', 0o640);
     this.size = 0;
   }
+}
+
+/** Length of the longest prefix of `b` that does not end inside a UTF-8 sequence. */
+export function utf8Boundary(b: Buffer): number {
+  // Look back at most 3 bytes for the lead byte of an unfinished sequence.
+  for (let i = b.length - 1; i >= Math.max(0, b.length - 3); i--) {
+    const byte = b[i]!;
+    if ((byte & 0xc0) === 0x80) continue; // continuation byte: keep looking for its lead
+    const need = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+    return b.length - i >= need ? b.length : i;
+  }
+  return b.length;
 }

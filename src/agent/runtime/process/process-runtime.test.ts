@@ -246,3 +246,37 @@ test('a container whose node data dir is deleted is ended by its shim (no orphan
   for (let i = 0; i < 100 && processesWith(marker).length > 0; i++) await new Promise((res) => setTimeout(res, 50));
   assert.deepEqual(processesWith(marker), []);
 });
+
+test('tty: the container runs on a terminal; input, window size and a prompt without newline reach it and its log', async (t) => {
+  const { make, req } = await setup(t);
+  const rt = await make();
+  // Prints a prompt without a newline (as a shell does), then answers each line with the size.
+  const script = 'while printf "ready> "; read line; do echo "got $line, $(stty size), tty=$(tty)"; done';
+  const rec = await rt.start(req(['sh', '-c', script], { stdin: { once: false }, tty: true }));
+  assert.equal(rec.state, 'running');
+  const readLog = () => readFile(rec.logPath, 'utf8').catch(() => '');
+  const until = async (re: RegExp): Promise<string> => {
+    for (let i = 0; i < 500; i++) {
+      const text = await readLog();
+      if (re.test(text)) return text;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error(`log never matched ${re}:\n${await readLog()}`);
+  };
+  // The prompt is in the log before any newline follows it (a P record).
+  assert.match(await until(/stdout P ready> /), /^\S+ stdout P ready> \n$/);
+  const { connect } = await import('node:net');
+  const resize = connect(rt.terminalSocket(rec.id)!);
+  resize.write('{"cols":132,"rows":43}\n');
+  const stdin = connect(rt.stdinSocket(rec.id)!);
+  // Sizes and input travel on separate sockets: ask until the new size shows.
+  const ask = setInterval(() => stdin.write('hello\r'), 50);
+  const text = await until(/got hello, 43 132, tty=\/dev\/pts\/\d+/).finally(() => clearInterval(ask));
+  // A terminal: everything is stdout, lines end with \r\n as the line discipline writes them.
+  assert.doesNotMatch(text, / stderr /);
+  assert.match(text, /stdout F got hello, 43 132, tty=\/dev\/pts\/\d+\r\n/);
+  resize.end();
+  stdin.end();
+  await rt.stop(rec.id, 2000);
+  assert.equal(rt.get(rec.id)?.state, 'exited');
+});

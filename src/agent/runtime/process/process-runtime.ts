@@ -15,6 +15,7 @@ import type { ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../../../client/log.js';
 import { silentLogger } from '../../../client/log.js';
@@ -24,7 +25,7 @@ import { checkExecutable, execArgv, runInContainer, spawnInContainer } from './c
 import { DEFAULT_LOG_MAX_BYTES, DEFAULT_LOG_MAX_FILES, rotatedFiles } from './cri-log-writer.js';
 import { isAlive, processStartTime, processStartTimeSync, sameProcess } from './proc-info.js';
 import type { ShimConfig, ShimExit, ShimHello, ShimState } from './shim-protocol.js';
-import { ShimPool, shimSocketPath } from './shim-pool.js';
+import { MAX_SOCKET_PATH, ShimPool, shimSocketPath } from './shim-pool.js';
 
 /** How often instances adopted from a previous agent are checked for exit (they are not our children). */
 export const ADOPTED_POLL_MS = 1000;
@@ -164,6 +165,10 @@ export class ProcessRuntime implements ContainerRuntime {
     return this.entries.get(id)?.cfg.stdin?.socket;
   }
 
+  terminalSocket(id: string): string | undefined {
+    return this.entries.get(id)?.cfg.tty?.resizeSocket;
+  }
+
   async start(req: ContainerStartRequest): Promise<ContainerRecord> {
     const id = randomBytes(32).toString('hex');
     const dir = join(this.containersDir, id);
@@ -198,7 +203,8 @@ export class ProcessRuntime implements ContainerRuntime {
       exitPath: join(dir, 'exit.json'),
       cgroupProcs: [],
       ...(this.mountsVolumes ? { namespace: { hostname: req.hostname, mounts: req.mounts } } : {}),
-      ...(req.stdin ? { stdin: { socket: join(dir, 'stdin.sock'), once: req.stdin.once } } : {}),
+      ...(req.stdin ? { stdin: { socket: containerSocketPath(dir, 'stdin.sock'), once: req.stdin.once } } : {}),
+      ...(req.tty ? { tty: { resizeSocket: containerSocketPath(dir, 'tty.sock') } } : {}),
       ...(req.netns ? { netns: req.netns } : {}),
       ...(req.terminationMessageFromLogs ? { messageFromLogs: true } : {}),
     };
@@ -367,6 +373,9 @@ export class ProcessRuntime implements ContainerRuntime {
     this.entries.delete(id);
     if (entry.cgroups) await CgroupManager.remove(entry.cgroups);
     await rm(join(this.containersDir, id), { recursive: true, force: true, maxRetries: 3 });
+    // Sockets that did not fit in the state directory live in the temp dir (the shim removes
+    // them when it ends normally).
+    for (const s of [entry.cfg.stdin?.socket, entry.cfg.tty?.resizeSocket]) if (s && !s.startsWith(join(this.containersDir, id))) await unlink(s).catch(() => undefined);
     for (const f of [entry.rec.logPath, ...rotatedFiles(entry.rec.logPath)]) await unlink(f).catch(() => undefined);
   }
 
@@ -430,6 +439,17 @@ export class ProcessRuntime implements ContainerRuntime {
       if (!alive || !(await sameProcess(entry.state.shimPid, entry.state.shimStart))) await this.collectExit(entry);
     }
   }
+}
+
+/**
+ * A unix socket path for a container: in its state directory when that fits in sun_path (108
+ * bytes; longer paths are silently cut by the kernel interface, and two sockets of one container
+ * could then collide), else in the temp dir under a hash of the directory.
+ */
+export function containerSocketPath(dir: string, name: string): string {
+  const p = join(dir, name);
+  if (Buffer.byteLength(p) <= MAX_SOCKET_PATH) return p;
+  return join(tmpdir(), `skiff-${createHash('sha256').update(dir).digest('hex').slice(0, 16)}-${name}`);
 }
 
 function killGroup(pid: number, signal: NodeJS.Signals): void {

@@ -28,7 +28,7 @@ const MAX_SUCCESSORS = 3;
 /** How long to wait for a freshly forked shim to connect. */
 const START_WAIT_MS = 15_000;
 /** Longest unix socket path we use directly (sun_path is 108 bytes on Linux, 104 on macOS). */
-const MAX_SOCKET_PATH = 100;
+export const MAX_SOCKET_PATH = 100;
 
 export interface PooledShim {
   pid: number;

@@ -43,6 +43,8 @@ export interface ShimConfig {
   netns?: string;
   /** Keep stdin open for `kubectl attach` through a unix socket (`spec.stdin`). */
   stdin?: { socket: string; once: boolean };
+  /** Run on a pseudo-terminal (`spec.tty`); window sizes arrive on `resizeSocket`. */
+  tty?: { resizeSocket: string };
 }
 
 /** Written once the container process runs. */

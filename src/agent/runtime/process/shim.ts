@@ -18,12 +18,14 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname } from 'node:path';
 import { CriLogWriter } from './cri-log-writer.js';
 import { processStartTimeSync } from './proc-info.js';
 import type { ShimConfig, ShimExit, ShimHello, ShimState } from './shim-protocol.js';
+import type { ExecProcess } from '../../streams-backend.js';
 
 /** Exit code the wrapper uses when the container's environment could not be set up. */
 export const SETUP_FAILED_EXIT = 125;
@@ -101,11 +103,11 @@ function readOomKills(cfg: ShimConfig): number {
   }
 }
 
-function main(configPath: string): void {
+async function main(configPath: string): Promise<void> {
   const cfg = JSON.parse(readFileSync(configPath, 'utf8')) as ShimConfig;
   // Stray terminal or group signals must not take the shim down with the agent.
   for (const s of ['SIGHUP', 'SIGINT', 'SIGTERM'] as const) process.on(s, () => undefined);
-  const log = new CriLogWriter(cfg.logPath, { maxBytes: cfg.logMaxBytes, maxFiles: cfg.logMaxFiles });
+  const log = new CriLogWriter(cfg.logPath, { maxBytes: cfg.logMaxBytes, maxFiles: cfg.logMaxFiles, flushPartial: !!cfg.tty });
   const oomBefore = readOomKills(cfg);
   if (!cfg.namespace && cfg.createCwd && !existsSync(cfg.cwd)) {
     try {
@@ -116,35 +118,30 @@ function main(configPath: string): void {
     }
   }
   const { file, args, cwd } = containerArgv(cfg);
-  const child = spawn(file, args, {
-    cwd,
-    env: Object.fromEntries(cfg.env),
-    detached: true, // setsid(): own session and process group, pgid = pid
-    stdio: [cfg.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
-  });
-  let started = false;
-  child.once('error', (err) => {
-    if (started) return;
-    hello({ error: (err as NodeJS.ErrnoException).code === 'ENOENT' ? `exec: "${cfg.command[0]}": executable file not found` : err.message });
-    process.exit(1);
-  });
-  child.once('spawn', () => {
-    started = true;
-    const pid = child.pid!;
-    const state: ShimState = {
-      pid,
-      pidStart: processStartTimeSync(pid) ?? 0,
-      shimPid: process.pid,
-      shimStart: processStartTimeSync(process.pid) ?? 0,
-      startedAt: new Date().toISOString(),
-    };
-    writeAtomic(cfg.statePath, state);
-    hello({ pid });
-  });
-  child.stdout!.on('data', (d: Buffer) => log.write('stdout', d));
-  child.stderr!.on('data', (d: Buffer) => log.write('stderr', d));
+  const child = cfg.tty ? await spawnOnTerminal(cfg, file, args, cwd) : spawnPiped(cfg, file, args, cwd);
+  child.ready.then(
+    () => {
+      const pid = child.pid;
+      const state: ShimState = {
+        pid,
+        pidStart: processStartTimeSync(pid) ?? 0,
+        shimPid: process.pid,
+        shimStart: processStartTimeSync(process.pid) ?? 0,
+        startedAt: new Date().toISOString(),
+      };
+      writeAtomic(cfg.statePath, state);
+      hello({ pid });
+    },
+    (err: Error) => {
+      hello({ error: err.message });
+      process.exit(1);
+    },
+  );
+  child.stdout.on('data', (d: Buffer) => log.write('stdout', d));
+  child.stderr?.on('data', (d: Buffer) => log.write('stderr', d));
   if (cfg.stdin && child.stdin) serveStdin(cfg.stdin, child.stdin);
-  let open = 2;
+  if (cfg.tty) serveResize(cfg.tty.resizeSocket, (cols, rows) => child.resize(cols, rows));
+  let open = child.stderr ? 2 : 1;
   let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   let finishing = false;
   const finish = (): void => {
@@ -153,7 +150,7 @@ function main(configPath: string): void {
     const { code, signal } = exited;
     // Whatever the main process left behind dies with it.
     try {
-      process.kill(-child.pid!, 'SIGKILL');
+      process.kill(-child.pid, 'SIGKILL');
     } catch {
       /* group already empty */
     }
@@ -173,9 +170,10 @@ function main(configPath: string): void {
     log.flush();
     if (cfg.messageFromLogs && exit.exitCode !== 0) exit.message = log.lastOutput();
     log.close();
-    if (cfg.stdin) {
+    for (const socket of [cfg.stdin?.socket, cfg.tty?.resizeSocket]) {
+      if (!socket) continue;
       try {
-        unlinkSync(cfg.stdin.socket);
+        unlinkSync(socket);
       } catch {
         /* not there */
       }
@@ -190,15 +188,15 @@ function main(configPath: string): void {
   const onClose = (): void => {
     if (--open === 0) finish();
   };
-  child.stdout!.once('close', onClose);
-  child.stderr!.once('close', onClose);
+  child.stdout.once('close', onClose);
+  child.stderr?.once('close', onClose);
   // A container whose state directory is gone (its node's data dir was deleted) can never be
   // re-adopted or reported: end it rather than leave an orphan running forever.
   const watchdog = setInterval(() => {
     if (existsSync(dirname(cfg.statePath))) return;
     clearInterval(watchdog);
     try {
-      process.kill(-child.pid!, 'SIGKILL');
+      process.kill(-child.pid, 'SIGKILL');
     } catch {
       /* gone */
     }
@@ -212,12 +210,125 @@ function main(configPath: string): void {
     process.exit(0);
   }, ORPHAN_CHECK_MS);
   watchdog.unref();
-  child.once('exit', (code, signal) => {
-    exited = { code, signal };
+  void child.exited.then((exit) => {
+    exited = exit;
     // Pipes still held by leftover processes must not keep the container "running".
     setTimeout(finish, DRAIN_MS).unref();
     if (open === 0) finish();
   });
+}
+
+/** The container's main process as the shim supervises it, on pipes or on a terminal. */
+interface ContainerProcess {
+  /** Valid once `ready` resolved. */
+  pid: number;
+  /** Resolves once the process runs; rejects (with the message for the agent) if it cannot start. */
+  ready: Promise<void>;
+  stdout: Readable;
+  /** Absent on a terminal: everything comes out of the one device, reported as stdout. */
+  stderr: Readable | null;
+  stdin: Writable | null;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  resize(cols: number, rows: number): void;
+}
+
+function spawnPiped(cfg: ShimConfig, file: string, args: string[], cwd: string | undefined): ContainerProcess {
+  const child = spawn(file, args, {
+    cwd,
+    env: Object.fromEntries(cfg.env),
+    detached: true, // setsid(): own session and process group, pgid = pid
+    stdio: [cfg.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+  });
+  const proc: ContainerProcess = {
+    pid: 0,
+    ready: new Promise<void>((resolve, reject) => {
+      child.once('error', (err) => reject(new Error((err as NodeJS.ErrnoException).code === 'ENOENT' ? `exec: "${cfg.command[0]}": executable file not found` : err.message)));
+      child.once('spawn', () => {
+        proc.pid = child.pid!;
+        resolve();
+      });
+    }),
+    stdout: child.stdout!,
+    stderr: child.stderr!,
+    stdin: child.stdin,
+    exited: new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal }))),
+    resize: () => undefined,
+  };
+  return proc;
+}
+
+/**
+ * `tty: true`: the container's process gets a pseudo-terminal as its controlling terminal and
+ * stdio (what runc's console socket gives a container), through the same node-pty / `script`
+ * code as `kubectl exec -t`. Partial lines reach the log at once (a prompt has no newline).
+ */
+async function spawnOnTerminal(cfg: ShimConfig, file: string, args: string[], cwd: string | undefined): Promise<ContainerProcess> {
+  const { spawnExecProcess, ptyImplementation } = await import('../../streams/exec-process.js');
+  const env = Object.fromEntries(cfg.env);
+  // As container runtimes do for a tty container.
+  env['TERM'] ??= 'xterm';
+  let term: ExecProcess;
+  try {
+    term = spawnExecProcess({ file, args, ...(cwd ? { cwd } : {}), env, tty: true, stdin: !!cfg.stdin, cols: 80, rows: 24 });
+  } catch (err) {
+    return { pid: 0, ready: Promise.reject(err as Error), stdout: new PassThrough(), stderr: null, stdin: null, exited: new Promise(() => undefined), resize: () => undefined };
+  }
+  // With `script` the container is script's child (script holds the terminal's master side).
+  const pid = ptyImplementation() === 'script' && term.pid ? ((await childPid(term.pid)) ?? term.pid) : (term.pid ?? 0);
+  return {
+    pid,
+    ready: pid > 0 ? Promise.resolve() : Promise.reject(new Error('the container could not be started on a terminal')),
+    stdout: term.stdout,
+    stderr: null,
+    stdin: term.stdin,
+    exited: term.exited.then(({ code, signal }) => ({ code, signal: signal as NodeJS.Signals | null })),
+    resize: (cols, rows) => term.resize(cols, rows),
+  };
+}
+
+/** The first child of `pid` (waits up to a second for it to appear). */
+async function childPid(pid: number): Promise<number | undefined> {
+  for (let i = 0; i < 100; i++) {
+    try {
+      const first = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/)[0];
+      if (first) return Number(first);
+    } catch {
+      return undefined;
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return undefined;
+}
+
+/** Takes window sizes (`{"cols":N,"rows":N}` lines) for the container's terminal. */
+function serveResize(socket: string, resize: (cols: number, rows: number) => void): void {
+  try {
+    unlinkSync(socket);
+  } catch {
+    /* fresh */
+  }
+  const server = createServer((conn) => {
+    let buf = '';
+    conn.setEncoding('utf8');
+    conn.on('data', (d: string) => {
+      buf += d;
+      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        try {
+          const { cols, rows } = JSON.parse(line) as { cols?: unknown; rows?: unknown };
+          if (typeof cols === 'number' && typeof rows === 'number' && cols > 0 && rows > 0) resize(cols, rows);
+        } catch {
+          /* not a size */
+        }
+      }
+      if (buf.length > 4096) buf = '';
+    });
+    conn.on('error', () => undefined);
+  });
+  server.on('error', () => undefined);
+  server.listen(socket);
+  server.unref();
 }
 
 /** Accepts `kubectl attach` connections on a unix socket and feeds them to the container's stdin. */
@@ -277,7 +388,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
       for (let i = 0; i < Math.min(Number(msg.spawnNext) || 0, 8); i++) {
         spawn(process.execPath, [...process.execArgv, process.argv[1]!, '--pool', socketPath], { detached: true, stdio: ['ignore', 'ignore', 'inherit'] }).unref();
       }
-      main(msg.config);
+      void main(msg.config);
     });
-  } else main(process.argv[2]!);
+  } else void main(process.argv[2]!);
 }

@@ -5,14 +5,14 @@
 import { EventEmitter } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import type { ExecProcess, StreamsBackend } from '../../streams-backend.js';
+import type { ExecProcess, StreamOptions, StreamsBackend } from '../../streams-backend.js';
 import { spawnExecProcess } from '../exec-process.js';
 
 export class FakeStreamsBackend implements StreamsBackend {
   readonly pods = new Map<string, Pod>();
   readonly files = new Map<string, string[]>();
   readonly states = new Map<string, 'waiting' | 'running' | 'terminated'>();
-  readonly execs: Array<{ command: string[]; tty: boolean; stdin: boolean }> = [];
+  readonly execs: Array<{ command: string[] } & StreamOptions> = [];
   private readonly events = new EventEmitter();
 
   addPod(pod: Pod): void {
@@ -50,12 +50,19 @@ export class FakeStreamsBackend implements StreamsBackend {
     return () => this.events.off(`${podUid}/${container}`, cb);
   }
 
-  exec(_pod: Pod, _container: string, command: string[], opts: { tty: boolean; stdin: boolean }): ExecProcess {
+  exec(_pod: Pod, _container: string, command: string[], opts: StreamOptions): ExecProcess {
     this.execs.push({ command, ...opts });
-    return spawnExecProcess({ file: command[0]!, args: command.slice(1), tty: opts.tty, stdin: opts.stdin, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', TERM: 'xterm' } });
+    return spawnExecProcess({
+      file: command[0]!,
+      args: command.slice(1),
+      tty: opts.tty,
+      stdin: opts.stdin,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', TERM: 'xterm' },
+      ...(opts.size ? { cols: opts.size.cols, rows: opts.size.rows } : {}),
+    });
   }
 
-  attach(_pod: Pod, _container: string, opts: { tty: boolean; stdin: boolean }): ExecProcess {
+  attach(_pod: Pod, _container: string, opts: StreamOptions): ExecProcess {
     // The "container" echoes its input in upper case until stdin closes.
     return spawnExecProcess({ file: 'tr', args: ['a-z', 'A-Z'], tty: opts.tty, stdin: opts.stdin });
   }
