@@ -47,8 +47,7 @@ import { HostPortRegistry } from '../agent/network/host-ports.js';
 import { PodNetwork, type PodNetworkHook } from '../agent/network/pod-network.js';
 import { readHostResolvConf } from '../agent/network/pod-dns.js';
 import { ServiceProxy, BY_SERVICE_INDEX, indexSliceByService, type ProxyMode } from './service-proxy.js';
-import { UserspaceProxier } from './userspace/userspace-proxier.js';
-import { ClusterIPBinder } from './userspace/cluster-ip-binder.js';
+import { UserspaceProxyThread } from './userspace/userspace-proxy-thread.js';
 import { ClusterZone } from './dns/cluster-zone.js';
 import { DnsServer, type Upstream } from './dns/dns-server.js';
 
@@ -125,7 +124,8 @@ export class HostNetworking {
     const h = new HostNetworking(opts, available, bindable);
     if (!h.isolated) h.logger.warn(`pod networking disabled: ${h.fallbackReason}`);
     if (h.proxyMode === 'userspace') {
-      h.logger.info(`service proxy in userspace mode${h.bindsClusterIPs ? '' : ': cluster IPs are not reachable from this machine (binding them needs root); NodePorts answer on every address, 127.0.0.1 included'}`);
+      // Without root the proxier itself warns that cluster IPs are out of reach.
+      h.logger.info(`service proxy in userspace mode${h.bindsClusterIPs ? ': cluster IPs bound on loopback' : ''}`);
     }
     return h;
   }
@@ -168,7 +168,7 @@ export class HostNetworking {
     if (this.isolated) await claimClusterRoute(plan);
     const userspace =
       this.proxyMode === 'userspace'
-        ? new UserspaceProxier({ logger: this.logger, ...(this.bindsClusterIPs ? { clusterIPs: new ClusterIPBinder({ label: clusterIPLabel(id), serviceCIDR: plan.serviceCIDR, logger: this.logger }) } : {}) })
+        ? new UserspaceProxyThread({ logger: this.logger, ...(this.bindsClusterIPs ? { clusterIPs: { label: clusterIPLabel(id), serviceCIDR: plan.serviceCIDR } } : {}) })
         : undefined;
     this.proxy = new ServiceProxy({
       services: this.services,

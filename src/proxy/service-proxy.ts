@@ -24,7 +24,7 @@ import { run, tryRun } from '../agent/network/exec.js';
 import { buildServicePorts, SERVICE_NAME_LABEL, type ProxyServicePort } from './service-model.js';
 import { buildRuleset, deleteRuleset, type RulesetInput } from './nft-ruleset.js';
 import type { HostPortRegistry } from '../agent/network/host-ports.js';
-import type { UserspaceProxier } from './userspace/userspace-proxier.js';
+import type { UserspaceBackend } from './userspace/userspace-proxy-thread.js';
 
 /** kube-proxy's --proxy-mode, as far as Skiff has them. */
 export type ProxyMode = 'nftables' | 'userspace';
@@ -55,7 +55,7 @@ export interface ServiceProxyOptions {
   /** Whether the machine's nftables table is written at all (default true; false where pods share the host's network). */
   nftables?: boolean;
   /** The listeners of the userspace mode. */
-  userspace?: UserspaceProxier;
+  userspace?: UserspaceBackend;
   /** Host port mappings of the pods on this machine. */
   hostPorts?: HostPortRegistry;
   /** The cluster DNS address and the local nodes' gateways answering it. */
@@ -90,7 +90,7 @@ export class ServiceProxy {
   }
 
   /** The userspace listeners (userspace mode). */
-  get userspace(): UserspaceProxier | undefined {
+  get userspace(): UserspaceBackend | undefined {
     return this.mode === 'userspace' ? this.opts.userspace : undefined;
   }
 

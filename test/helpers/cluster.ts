@@ -43,12 +43,15 @@ export interface StartOptions {
   args?: string[];
   dataDir?: string;
   keepDataDir?: boolean;
+  /** argv prefix the server runs under (e.g. `setpriv --reuid=…` to run it as another user); it must exec the server. */
+  wrap?: string[];
 }
 
 export async function startCluster(opts: StartOptions = {}): Promise<TestCluster> {
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'skiff-test-')));
   const cacheDir = await mkdtemp(join(tmpdir(), 'skiff-kubectl-cache-'));
-  const child = spawn(process.execPath, [SKIFF_BIN, 'server', '--data-dir', dataDir, '--port', '0', '--log-level', 'warn', ...(opts.args ?? [])], {
+  const argv = [...(opts.wrap ?? []), process.execPath, SKIFF_BIN, 'server', '--data-dir', dataDir, '--port', '0', '--log-level', 'warn', ...(opts.args ?? [])];
+  const child = spawn(argv[0]!, argv.slice(1), {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env },
   });

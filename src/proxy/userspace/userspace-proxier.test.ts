@@ -8,6 +8,7 @@ import { silentLogger } from '../../client/log.js';
 import type { ProxyServicePort } from '../service-model.js';
 import { UserspaceProxier } from './userspace-proxier.js';
 import { ClusterIPBinder } from './cluster-ip-binder.js';
+import { UserspaceProxyThread } from './userspace-proxy-thread.js';
 import { canManageHostAddresses, clusterIPLabel } from '../../agent/network/host-network.js';
 import { run } from '../../agent/network/exec.js';
 import { ask } from '../testing/netns-servers.js';
@@ -142,6 +143,26 @@ test('userspace host ports of pods on the host network: the host port forwards t
     await proxier.stop();
     a.server.close();
   }
+});
+
+test('the userspace proxy on a worker thread serves the same model, logs through the main logger and stops', async () => {
+  const a = await backend('a');
+  const nodePort = await freePort();
+  const warnings: string[] = [];
+  const logger = { ...silentLogger, level: 'warn' as const, warn: (m: string) => void warnings.push(m), child: () => logger };
+  const thread = new UserspaceProxyThread({ logger });
+  try {
+    assert.equal(await thread.sync([servicePort({ nodePort, endpoints: [{ ip: '127.0.0.1', port: a.port }] })], []), 0);
+    assert.deepEqual(thread.listening(), [`tcp/0.0.0.0/${nodePort}`]);
+    assert.match(await ask('127.0.0.1', nodePort), /^a 127\.0\.0\.1$/);
+    // A port held by someone else: reported, counted, and (by the caller) retried.
+    assert.equal(await thread.sync([servicePort({ nodePort: a.port, endpoints: [{ ip: '127.0.0.1', port: a.port }] })], []), 1);
+    assert.match(warnings.join('\n'), new RegExp(`cannot listen on 0\\.0\\.0\\.0:${a.port}/tcp for default/web: EADDRINUSE`));
+  } finally {
+    await thread.stop();
+    a.server.close();
+  }
+  assert.equal(await ask('127.0.0.1', nodePort), 'ECONNREFUSED');
 });
 
 const root = await canManageHostAddresses();

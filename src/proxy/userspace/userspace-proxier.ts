@@ -20,6 +20,7 @@ import { EndpointBalancer } from './balancer.js';
 import { TcpForwarder } from './tcp-forwarder.js';
 import { UdpForwarder } from './udp-forwarder.js';
 import type { ClusterIPBinder } from './cluster-ip-binder.js';
+import type { UserspaceBackend } from './userspace-proxy-thread.js';
 
 /** What a pod on the host's network listens on, for host port mappings. */
 const HOST_NETWORK_POD_ADDRESS = '127.0.0.1';
@@ -42,7 +43,7 @@ export interface UserspaceProxierOptions {
   clusterIPs?: ClusterIPBinder;
 }
 
-export class UserspaceProxier {
+export class UserspaceProxier implements UserspaceBackend {
   private readonly balancers = new Map<string, EndpointBalancer>();
   private readonly listeners = new Map<string, Listener>();
   /** Bind failures already reported (one warning per listener and cause). */
@@ -111,7 +112,9 @@ export class UserspaceProxier {
         const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
         if (this.reported.get(key) !== code) {
           this.reported.set(key, code);
-          this.opts.logger.warn(`cannot listen on ${w.host}:${w.port}/${w.protocol} for ${w.balancerKey}: ${code}`);
+          // `ns/name:port` with an unnamed port reads as the Service's name.
+          const what = w.balancerKey.endsWith(':') ? w.balancerKey.slice(0, -1) : w.balancerKey;
+          this.opts.logger.warn(`cannot listen on ${w.host}:${w.port}/${w.protocol} for ${what}: ${code}`);
         }
       }
     }
