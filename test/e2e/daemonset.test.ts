@@ -148,7 +148,7 @@ describe('the seed DaemonSet demo on three nodes', { skip: kubectlUnavailable() 
     } finally {
       agent?.kill('SIGKILL');
       await killProcessesUnder(dir);
-      await rm(dir, { recursive: true, force: true });
+      await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     }
   });
 

@@ -22,7 +22,7 @@ async function adminClient(c: TestCluster): Promise<Client> {
 
 test('every create acknowledged before kill -9 is there after restart', async (t) => {
   const dataDir = await mkdtemp(join(tmpdir(), 'skiff-durability-'));
-  t.after(() => rm(dataDir, { recursive: true, force: true }));
+  t.after(() => rm(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }));
   for (let round = 0; round < 2; round++) {
     const c = await startCluster({ dataDir, keepDataDir: true });
     const client = await adminClient(c);

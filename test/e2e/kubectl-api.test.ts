@@ -29,7 +29,7 @@ for (const version of kubectlVersionsToTest()) {
     });
     after(async () => {
       await c?.stop();
-      if (tmp) await rm(tmp, { recursive: true, force: true });
+      if (tmp) await rm(tmp, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     });
 
     test('version, api-resources, cluster-info', async () => {

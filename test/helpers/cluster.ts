@@ -107,8 +107,8 @@ export async function startCluster(opts: StartOptions = {}): Promise<TestCluster
           await exited;
           clearTimeout(timer);
         }
-        await rm(cacheDir, { recursive: true, force: true });
-        if (!opts.keepDataDir) await rm(dataDir, { recursive: true, force: true });
+        await rm(cacheDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+        if (!opts.keepDataDir) await rm(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
       })();
       return stopped;
     },
