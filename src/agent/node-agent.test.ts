@@ -84,3 +84,56 @@ test('node agent: registers, leases, runs a bound pod, writes status only on cha
   stop.abort();
   await run;
 });
+
+test('node status: an agent whose node was marked Unknown says Ready again although nothing changed on its side', async (t) => {
+  const api = await startInProcessApi();
+  const dir = await mkdtemp(join(tmpdir(), 'skiff-agent-test-'));
+  const stop = new AbortController();
+  t.after(async () => {
+    stop.abort();
+    await api.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const admin = api.client('admin');
+  const nodeClient = new Client({ transport: inProcessTransport(api.handler, { name: 'system:node:n2', groups: ['system:nodes', 'system:authenticated'] }), fieldManager: 'kubelet' });
+  const agent = new NodeAgent({
+    name: 'n2',
+    client: nodeClient,
+    runtime: new SimulatedRuntime('test'),
+    dataDir: dir,
+    version: 'test',
+    nodeIP: '10.1.2.4',
+    kubeletPort: 10250,
+    nodeConfig: { path: '', images: new Map(), capacity: { pods: '20', cpu: '3' } },
+  });
+  // No heartbeat loops: the test calls updateNodeStatus as the status loop would.
+  const run = agent.run(stop.signal, { heartbeats: false });
+  t.after(() => run);
+  await agent.registered;
+  const ready = async () => (await admin.nodes().get('n2')).status?.conditions?.find((c) => c.type === 'Ready');
+  assert.equal((await ready())?.status, 'True');
+
+  // Nothing changed: no write.
+  const rv = (await admin.nodes().get('n2')).metadata?.resourceVersion;
+  await agent.updateNodeStatus();
+  assert.equal((await admin.nodes().get('n2')).metadata?.resourceVersion, rv, 'an unchanged status is not written');
+
+  // The node lifecycle controller saw the Lease lapse (the agent stalled) and marked it Unknown.
+  const unknown = { status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.', lastTransitionTime: '2024-01-01T00:00:00Z' };
+  await admin.nodes().patchStatus('n2', 'strategic', {
+    status: { conditions: ['Ready', 'MemoryPressure', 'DiskPressure', 'PIDPressure'].map((type) => ({ type, ...unknown })) },
+  });
+  assert.equal((await ready())?.status, 'Unknown');
+  // The agent resumes: its own view did not change, the API's did. It posts Ready again.
+  await agent.updateNodeStatus();
+  const back = await ready();
+  assert.equal(back?.status, 'True');
+  assert.equal(back?.reason, 'KubeletReady');
+  assert.notEqual(back?.lastTransitionTime, unknown.lastTransitionTime, 'the transition is recorded');
+  const node = await admin.nodes().get('n2');
+  assert.deepEqual(node.status?.conditions?.map((c) => `${c.type}=${c.status}`).sort(), ['DiskPressure=False', 'MemoryPressure=False', 'PIDPressure=False', 'Ready=True']);
+  // And stays quiet again afterwards.
+  await agent.updateNodeStatus();
+  assert.equal((await admin.nodes().get('n2')).metadata?.resourceVersion, node.metadata?.resourceVersion);
+  stop.abort();
+});

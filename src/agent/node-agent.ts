@@ -33,6 +33,8 @@ import { CrashBackoff } from './pod/crash-backoff.js';
 import { defaultBaseEnv } from './pod/container-config.js';
 import type { VolumeObjectSource } from './pod/volumes.js';
 import type { PodNetworkHook } from './network/pod-network.js';
+import { LocalVolumeCleaner, PersistentVolumeSource } from './local-volumes.js';
+import { HOSTNAME_LABEL } from '../api/local-path.js';
 
 export interface NodeAgentOptions {
   name: string;
@@ -58,6 +60,13 @@ export interface NodeAgentOptions {
   logger?: Logger;
   /** Pod networking (namespaces, addresses, cluster DNS, service env); absent: pods use the host's network. */
   network?: PodNetworkHook;
+  /** Shared PersistentVolume watch (many nodes in one process); default: the agent's own. */
+  volumeSource?: PersistentVolumeSource;
+  /**
+   * The Node as the API has it, from a shared informer (many nodes in one process); default: a
+   * GET before each status update, as kubelet does.
+   */
+  nodeLookup?: (name: string) => Node | undefined;
 }
 
 /** Kubernetes version the agent reports itself as (with `-skiff.<version>`). */
@@ -133,6 +142,8 @@ export class NodeAgent {
       hostIP: opts.nodeIP,
       podsDir: join(opts.dataDir, 'pods'),
       sandboxesDir: join(opts.dataDir, 'sandboxes'),
+      dataDir: opts.dataDir,
+      nodeLabels: () => this.node?.metadata?.labels,
       prober: this.prober,
       backoff: new CrashBackoff(this.clock),
       status: this.statusManager,
@@ -215,12 +226,20 @@ export class NodeAgent {
     this.markRegistered();
   }
 
-  /** Computes the node status; writes it when it changed or every 5 minutes. */
+  /**
+   * Computes the node status and writes it when it differs from the Node in the API, or every 5
+   * minutes (kubelet's tryUpdateNodeStatus). The comparison is with the API's Node, not with
+   * what this agent last wrote: the node lifecycle controller marks the conditions of a node
+   * whose Lease lapsed Unknown, and an agent that comes back (a stalled process resumed, a
+   * network partition healed) must say Ready again although nothing changed on its side.
+   */
   async updateNodeStatus(): Promise<void> {
     if (!this.machine) return;
-    const status = nodeStatus(this.machine, this.identity, await this.signals(), this.node?.status?.conditions, this.clock.now());
+    const current = await this.currentNode();
+    const status = nodeStatus(this.machine, this.identity, await this.signals(), current?.status?.conditions, this.clock.now());
     const body = statusBody({ status });
-    if (body === this.lastStatusBody && this.clock.now() - this.lastStatusWrite < NODE_STATUS_REPORT_MS) return;
+    const unchanged = current ? statusBody(current, status) === body : body === this.lastStatusBody;
+    if (unchanged && this.clock.now() - this.lastStatusWrite < NODE_STATUS_REPORT_MS) return;
     try {
       this.node = await this.opts.client.nodes().patchStatus(this.name, 'strategic', { status });
     } catch (err) {
@@ -230,6 +249,27 @@ export class NodeAgent {
     }
     this.lastStatusWrite = this.clock.now();
     this.lastStatusBody = body;
+  }
+
+  /**
+   * The Node as the API has it: from the shared informer when there is one (and it is not older
+   * than our own last write), else a GET at resourceVersion 0, served from the API server's cache.
+   */
+  private async currentNode(): Promise<Node | undefined> {
+    const mine = this.node;
+    if (this.opts.nodeLookup) {
+      const seen = this.opts.nodeLookup(this.name);
+      if (!seen) return mine;
+      const a = Number(seen.metadata?.resourceVersion);
+      const b = Number(mine?.metadata?.resourceVersion);
+      return Number.isFinite(a) && Number.isFinite(b) && a < b ? mine : seen;
+    }
+    try {
+      return await this.opts.client.nodes().get(this.name, { resourceVersion: '0' });
+    } catch (err) {
+      if (isNotFound(err)) throw new Error(`node "${this.name}" was deleted from the API; restart the agent to register it again`);
+      throw err;
+    }
   }
 
   /** Renews the lease once (fleets drive this from one scheduler). */
@@ -278,6 +318,25 @@ export class NodeAgent {
       source = own;
     }
     this.source = source;
+    // Directories of deleted local-path volumes pinned to this node.
+    let ownVolumes: PersistentVolumeSource | undefined;
+    let volumes = this.opts.volumeSource;
+    if (!volumes && !signal.aborted) {
+      ownVolumes = volumes = new PersistentVolumeSource(this.opts.client, { logger: this.logger });
+      ownVolumes.start(signal);
+    }
+    if (volumes && !signal.aborted) {
+      const cleaner = new LocalVolumeCleaner({
+        nodeName: this.name,
+        hostname: this.node?.metadata?.labels?.[HOSTNAME_LABEL] ?? this.name,
+        client: this.opts.client,
+        source: volumes,
+        dataDir: this.opts.dataDir,
+        clock: this.clock,
+        logger: this.logger,
+      });
+      loops.push(cleaner.run(signal));
+    }
     let unsubscribe = (): void => undefined;
     if (await source.waitForSync(signal)) {
       unsubscribe = source.subscribe(this.name, {
@@ -295,6 +354,7 @@ export class NodeAgent {
     if (!opts.leavePodsRunning) await this.stopAllContainers();
     await Promise.all(loops);
     await own?.stopped();
+    await ownVolumes?.stopped();
     await this.opts.runtime.close();
     if (this.recorder) await this.recorder.flush().catch(() => undefined);
   }
@@ -333,8 +393,14 @@ export class NodeAgent {
   }
 }
 
-/** Node status without heartbeat times: what "changed" means for the 5-minute rule. */
-function statusBody(node: Pick<Node, 'status'>): string {
-  const s = node.status ?? {};
-  return canonical({ ...s, conditions: (s.conditions ?? []).map((c) => ({ ...c, lastHeartbeatTime: undefined })) });
+/**
+ * Node status without heartbeat times: what "changed" means for the 5-minute rule. With `like`,
+ * only the fields the agent writes (an API Node may carry more, written by others).
+ */
+function statusBody(node: Pick<Node, 'status'>, like?: NonNullable<Node['status']>): string {
+  const all = node.status ?? {};
+  const s = like ? Object.fromEntries(Object.keys(like).map((k) => [k, all[k as keyof typeof all]])) : all;
+  const conditions = (s['conditions'] as NonNullable<Node['status']>['conditions']) ?? [];
+  const byType = [...conditions].sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : 0));
+  return canonical({ ...s, conditions: byType.map((c) => ({ ...c, lastHeartbeatTime: undefined })) });
 }

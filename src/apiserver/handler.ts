@@ -70,6 +70,8 @@ export function createApiHandler(opts: HandlerOptions): ApiHandler {
   };
   const lookups: AuthzLookups = {
     pod: (ns, name) => registry.cache.get('pods', `/registry/pods/${ns}/${name}`)?.obj,
+    persistentVolume: (name) => registry.cache.get('persistentvolumes', `/registry/persistentvolumes/${name}`)?.obj,
+    node: (name) => registry.cache.get('nodes', `/registry/nodes/${name}`)?.obj,
     *podsOnNode(node) {
       for (const e of registry.cache.scan('pods', '')) {
         if ((e.obj as { spec?: { nodeName?: string } }).spec?.nodeName === node) yield e.obj;

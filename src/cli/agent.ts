@@ -28,6 +28,8 @@ import { ProcessRuntime } from '../agent/runtime/process/process-runtime.js';
 import { SimulatedRuntime } from '../agent/runtime/simulated-runtime.js';
 import type { ContainerRuntime } from '../agent/runtime/runtime.js';
 import { SharedPodSource } from '../agent/pod-source.js';
+import { PersistentVolumeSource } from '../agent/local-volumes.js';
+import { SharedInformerFactory } from '../client/informer-factory.js';
 import { machineInfo, defaultNodeIP } from '../agent/machine-info.js';
 import { KubeletServer } from '../agent/kubelet-server.js';
 import { loadOrCreateServingCert } from '../agent/serving-cert.js';
@@ -130,6 +132,13 @@ export async function startLocalNodes(opts: LocalNodesOptions): Promise<RunningN
     // One informer for all simulated nodes; machine facts measured once.
     const source = new SharedPodSource(clientFor(names[0] ?? 'node-1'), { logger: opts.logger });
     source.start(stop.signal);
+    // One PersistentVolume watch for the fleet too (deleted local-path volumes lose their finalizer).
+    const volumeSource = new PersistentVolumeSource(clientFor(names[0] ?? 'node-1'), { logger: opts.logger });
+    volumeSource.start(stop.signal);
+    // And one Node watch: each node compares its status with the API's (not a GET per node).
+    const nodeFactory = new SharedInformerFactory(clientFor(names[0] ?? 'node-1'), { logger: opts.logger, freeze: true });
+    const nodeInformer = nodeFactory.nodes();
+    nodeFactory.start(stop.signal);
     const machine = await machineInfo(opts.dataDir);
     const nodeConfig: NodeConfig = { path: '', images: new Map(), capacity: {} };
     for (const name of names) {
@@ -143,6 +152,8 @@ export async function startLocalNodes(opts: LocalNodesOptions): Promise<RunningN
         kubeletPort: DEFAULT_KUBELET_PORT,
         nodeConfig,
         podSource: source,
+        volumeSource,
+        nodeLookup: (n) => nodeInformer.store.getByName('', n),
         machine,
         recordEvents: false,
         logger: opts.logger,
@@ -150,7 +161,7 @@ export async function startLocalNodes(opts: LocalNodesOptions): Promise<RunningN
       agents.push(agent);
       runs.push(agent.run(stop.signal, { spreadHeartbeats: true }));
     }
-    runs.push(source.stopped());
+    runs.push(source.stopped(), volumeSource.stopped(), nodeFactory.shutdown());
   } else {
     for (const name of names) {
       const { agent, server } = await processAgent({

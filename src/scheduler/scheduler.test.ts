@@ -206,4 +206,62 @@ describe('scheduler (in-process API server)', () => {
     assert.equal(await boundTo('other'), undefined);
     assert.equal((await events('other', 'FailedScheduling')).length, 0);
   });
+  test('volumes: a bound claim pins the pod to its volume\u2019s node or zone; unbound claims wait or restrict as Kubernetes does', async () => {
+    await client.nodes().create(makeNode('node-a', { labels: { 'topology.kubernetes.io/zone': 'z1' } }));
+    await client.nodes().create(makeNode('node-b', { labels: { 'topology.kubernetes.io/zone': 'z2' } }));
+    await client.nodes().create(makeNode('node-c', { labels: { 'topology.kubernetes.io/zone': 'z1' } }));
+    const pv = (name: string, o: { host?: string; zone?: string }) =>
+      client.persistentVolumes().create({
+        apiVersion: 'v1',
+        kind: 'PersistentVolume',
+        metadata: { name, ...(o.zone ? { labels: { 'topology.kubernetes.io/zone': o.zone } } : {}) },
+        spec: {
+          capacity: { storage: '1Gi' },
+          accessModes: ['ReadWriteOnce'],
+          hostPath: { path: '/tmp' },
+          ...(o.host ? { nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [o.host] }] }] } } } : {}),
+        },
+      });
+    const claim = (name: string, o: { volume?: string; storageClassName?: string } = {}) =>
+      client.persistentVolumeClaims('default').create({
+        apiVersion: 'v1',
+        kind: 'PersistentVolumeClaim',
+        metadata: { name },
+        spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } }, ...(o.volume ? { volumeName: o.volume } : {}), ...(o.storageClassName !== undefined ? { storageClassName: o.storageClassName } : {}) },
+      });
+    const withClaim = (name: string, claimName: string) => makePod(name, { spec: { volumes: [{ name: 'data', persistentVolumeClaim: { claimName } }] } });
+
+    // Bound to a volume on node-b: every pod of the claim goes there.
+    await pv('pv-b', { host: 'node-b' });
+    await claim('data-b', { volume: 'pv-b' });
+    for (const n of ['b-0', 'b-1', 'b-2']) await client.pods('default').create(withClaim(n, 'data-b'));
+    for (const n of ['b-0', 'b-1', 'b-2']) assert.equal(await waitFor(() => boundTo(n), 10_000, `${n} bound`), 'node-b');
+    // A zone-labelled volume: only nodes of its zone.
+    await pv('pv-z2', { zone: 'z2' });
+    await claim('data-z', { volume: 'pv-z2' });
+    await client.pods('default').create(withClaim('z-0', 'data-z'));
+    assert.equal(await waitFor(() => boundTo('z-0'), 10_000, 'z-0 bound'), 'node-b');
+    // Unbound, default class (WaitForFirstConsumer): schedules anywhere.
+    await claim('fresh');
+    await client.pods('default').create(withClaim('fresh-0', 'fresh'));
+    assert.ok(await waitFor(() => boundTo('fresh-0'), 10_000, 'fresh-0 bound'));
+
+    // A volume pinned to a node that does not exist: no node fits, in Kubernetes' words.
+    await pv('pv-gone', { host: 'node-x' });
+    await claim('data-gone', { volume: 'pv-gone' });
+    await client.pods('default').create(withClaim('stuck', 'data-gone'));
+    assert.equal(await failedScheduling('stuck'), `0/3 nodes are available: 3 node(s) had volume node affinity conflict. ${PREEMPTION_NOT_HELPFUL(3)}`);
+    assert.equal((await podScheduledCondition('stuck')).reason, 'Unschedulable');
+    // Claims that are missing, or unbound with Immediate binding ("" = no class), stop the pod before any node is looked at.
+    await client.pods('default').create(withClaim('no-claim', 'nope'));
+    assert.equal(await failedScheduling('no-claim'), `0/3 nodes are available: persistentvolumeclaim "nope" not found. ${PREEMPTION_NOT_HELPFUL(3)}`);
+    await claim('static', { storageClassName: '' });
+    await client.pods('default').create(withClaim('waits', 'static'));
+    assert.equal(await failedScheduling('waits'), `0/3 nodes are available: pod has unbound immediate PersistentVolumeClaims. ${PREEMPTION_NOT_HELPFUL(3)}`);
+    // Once the volume controller binds it (here: by hand), the claim update retries the pod.
+    await pv('pv-a', { host: 'node-a' });
+    const st = await client.persistentVolumeClaims('default').get('static');
+    await client.persistentVolumeClaims('default').update({ ...st, spec: { ...st.spec, volumeName: 'pv-a' } });
+    assert.equal(await waitFor(() => boundTo('waits'), 10_000, 'waits bound after its claim was'), 'node-a');
+  });
 });

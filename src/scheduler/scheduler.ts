@@ -16,7 +16,7 @@
  *   PodScheduled=False reason Unschedulable (or SchedulerError) written only when it changed; the
  *   pod waits in the queue. A failed binding forgets the assumption and retries with back-off.
  */
-import type { Node, Pod, PodCondition } from 'kubernetes-types/core/v1.js';
+import type { Node, PersistentVolume, PersistentVolumeClaim, Pod, PodCondition } from 'kubernetes-types/core/v1.js';
 import { isConflict, isNotFound } from '../api/errors.js';
 import type { Client } from '../client/client.js';
 import type { Clock } from '../client/clock.js';
@@ -34,6 +34,7 @@ import { runFilters, SchedulingAlgorithm } from './framework/scheduling-algorith
 import { nodeUpdateEvents, type ClusterEvent } from './queue/cluster-events.js';
 import { SchedulingQueue, type QueuedPodInfo, type SchedulingQueueOptions } from './queue/scheduling-queue.js';
 import { executePreemption } from './preempt.js';
+import { preFilterVolumeBinding, type VolumeLookups } from './plugins/volume-binding.js';
 
 export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
 /** Bindings written at once; further decisions wait for a free slot (kube-scheduler is bounded by its client QPS instead). */
@@ -74,6 +75,7 @@ export class Scheduler {
   private readonly ownRecorder: boolean;
   private readonly bindConcurrency: number;
   private pods: SharedInformer<Pod> | undefined;
+  private volumeLookups: VolumeLookups | undefined;
   private inFlightWrites = 0;
   private slotWaiters: Array<() => void> = [];
   private readonly writes = new Set<Promise<void>>();
@@ -99,8 +101,11 @@ export class Scheduler {
     const factory = this.opts.informers ?? new SharedInformerFactory(this.opts.client, { clock: this.clock, logger: this.logger });
     const pods = (this.pods = factory.pods({ fieldSelector: POD_FIELD_SELECTOR }));
     const nodes = factory.nodes();
+    const claims = factory.persistentVolumeClaims();
+    const volumes = factory.informerFor<PersistentVolume>({ group: '', version: 'v1', resource: 'persistentvolumes' });
     this.wirePods(pods);
     this.wireNodes(nodes);
+    this.wireVolumes(claims, volumes);
     if (!this.opts.informers) factory.start(signal);
     try {
       if (!(await factory.waitForCacheSync(signal))) return;
@@ -165,6 +170,21 @@ export class Scheduler {
     });
   }
 
+  /**
+   * Claims and volumes feed VolumeBinding's PreFilter; a claim getting bound or a volume
+   * appearing can make a parked pod schedulable.
+   */
+  private wireVolumes(claims: SharedInformer<PersistentVolumeClaim>, volumes: SharedInformer<PersistentVolume>): void {
+    this.volumeLookups = {
+      claim: (ns, name) => claims.store.getByName(ns, name),
+      volume: (name) => volumes.store.getByName('', name),
+    };
+    const claimChanged = (): void => void this.queue.moveAllToActiveOrBackoff('PvcAddOrUpdate');
+    const volumeChanged = (): void => void this.queue.moveAllToActiveOrBackoff('PvAddOrUpdate');
+    claims.addEventHandler({ onAdd: claimChanged, onUpdate: claimChanged });
+    volumes.addEventHandler({ onAdd: volumeChanged, onUpdate: volumeChanged });
+  }
+
   /** Moves parked pods that the changed node could now take (preCheckForNode). */
   private moveForNode(event: ClusterEvent, nodeName: string): void {
     this.queue.moveAllToActiveOrBackoff(event, (q) => {
@@ -195,6 +215,8 @@ export class Scheduler {
       this.queue.done(pi.uid);
       return;
     }
+    // VolumeBinding PreFilter: the claims as they are now (a claim may have been bound since).
+    if (pi.claimNames.length > 0 && this.volumeLookups) pi.volumes = preFilterVolumeBinding(pi, this.volumeLookups);
     const outcome = this.algorithm.schedule(pi);
     if (outcome.kind === 'no-nodes') {
       this.handleFailure(qpi, { kind: 'unschedulable', message: ERR_NO_NODES_AVAILABLE }, cycle);

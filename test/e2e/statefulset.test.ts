@@ -7,6 +7,8 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { kubectlUnavailable } from '../helpers/kubectl.js';
 import { waitFor } from '../helpers/in-process.js';
@@ -117,7 +119,7 @@ describe('StatefulSets with kubectl', { skip: kubectlUnavailable() }, () => {
     await waitFor(async () => (await podRows('app=db')).length === 0, 60_000, 'db pods gone');
   });
 
-  test('StatefulSet Basics: claims provisioned on the pods\u2019 nodes and kept with their identities', async (t) => {
+  test('StatefulSet Basics: claims provisioned on the pods\u2019 nodes and kept with their identities', async () => {
     await k(['apply', '-f', EXAMPLE]);
     const bound = await waitFor(async () => {
       const out = (await k(['get', 'pvc', '-l', 'app=nginx', '--no-headers'])).trim();
@@ -130,22 +132,35 @@ describe('StatefulSets with kubectl', { skip: kubectlUnavailable() }, () => {
     const node = await k(['get', 'pod', 'web-0', '-o', 'jsonpath={.spec.nodeName}']);
     assert.deepEqual(pv.spec.nodeAffinity.required.nodeSelectorTerms[0]!.matchExpressions[0]!.values, [node]);
     assert.match(await k(['get', 'pv', volume, '--no-headers']), new RegExp(`^${volume}\\s+1Gi\\s+RWO\\s+Delete\\s+Bound\\s+default/www-web-0\\s+local-path\\s`));
-    // Mounting it needs the node agent to resolve `skiff.dev/local-path` against its data dir
-    // (notes/agent-contract.md); until it does, the pod waits in ContainerCreating.
-    const outcome = await waitFor(async () => {
-      if (await running('app=nginx', ['web-0', 'web-1'])) return 'running';
-      const events = await k(['get', 'events', '--field-selector', 'involvedObject.name=web-0,reason=FailedMount', '-o', 'jsonpath={.items[*].message}']);
-      return /is not a directory/.test(events) ? 'agent-pending' : undefined;
-    }, 60_000, 'web-0 and web-1 Running');
-    if (outcome === 'agent-pending') {
-      t.todo('node agent does not resolve skiff.dev/local-path volumes yet');
-      return;
-    }
+    await waitFor(() => running('app=nginx', ['web-0', 'web-1']), 60_000, 'web-0 and web-1 Running');
     const claims = (await k(['get', 'pvc', '-l', 'app=nginx', '-o', 'name'])).trim().split('\n');
     assert.deepEqual(claims, ['persistentvolumeclaim/www-web-0', 'persistentvolumeclaim/www-web-1']);
+    // The volume is a directory under its node's data dir. Where the node gives containers a
+    // mount namespace (root on Linux) it is mounted at the mountPath, and the container wrote its
+    // hostname into it; elsewhere the container finds it through $SKIFF_VOLUME_WWW.
+    const dir = join(c.dataDir, 'nodes', node, 'volumes', volume);
+    const mounted = process.platform === 'linux' && process.getuid?.() === 0;
+    const mountPath = mounted ? '/usr/share/nginx/html' : '$SKIFF_VOLUME_WWW';
+    if (mounted) {
+      const index = join(dir, 'index.html');
+      assert.equal((await waitFor(() => readFile(index, 'utf8').catch(() => undefined), 20_000, 'index.html in the volume')).trim(), 'web-0');
+      assert.equal((await k(['exec', 'web-0', '--', 'cat', '/usr/share/nginx/html/index.html'])).trim(), 'web-0');
+    }
+    await k(['exec', 'web-0', '--', 'sh', '-c', `echo kept > ${mountPath}/marker`]);
+    assert.equal((await readFile(join(dir, 'marker'), 'utf8')).trim(), 'kept');
+    const uid = await k(['get', 'pod', 'web-0', '-o', 'jsonpath={.metadata.uid}']);
     await k(['delete', 'pod', 'web-0']);
-    await waitFor(() => running('app=nginx', ['web-0', 'web-1']), 60_000, 'web-0 back');
+    await waitFor(async () => (await k(['get', 'pod', 'web-0', '-o', 'jsonpath={.metadata.uid}']).catch(() => uid)) !== uid && (await running('app=nginx', ['web-0', 'web-1'])), 60_000, 'web-0 back');
     assert.equal(await k(['get', 'pod', 'web-0', '-o', 'jsonpath={.spec.nodeName}']), node, 'web-0 returns to its volume\u2019s node');
     assert.equal((await k(['get', 'pvc', 'www-web-0', '-o', 'jsonpath={.spec.volumeName}'])).trim(), volume);
+    assert.equal((await k(['exec', 'web-0', '--', 'sh', '-c', `cat ${mountPath}/marker`])).trim(), 'kept', 'the data survived the pod');
+
+    // Deleting the set keeps the claims (retention policy Retain); deleting a claim releases its
+    // volume (reclaim policy Delete), and the node removes the directory before the volume goes.
+    await k(['delete', 'sts', 'web']);
+    await waitFor(async () => (await podRows('app=nginx')).length === 0, 60_000, 'web pods gone');
+    await k(['delete', 'pvc', 'www-web-0']);
+    await waitFor(async () => (await c.kubectl(['get', 'pv', volume])).code !== 0, 60_000, `${volume} deleted`);
+    await assert.rejects(stat(dir), 'the volume directory was removed by its node');
   });
 });

@@ -34,6 +34,7 @@ function harness(opts: { reject?: boolean } = {}) {
     hostIP: '10.0.0.1',
     podsDir: '/nonexistent',
     sandboxesDir: '/nonexistent',
+    dataDir: '/nonexistent',
     prober,
     backoff: new CrashBackoff(clock),
     status: { write: async (pod, s) => void statuses.set(pod.metadata!.name!, s) },

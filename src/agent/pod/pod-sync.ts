@@ -70,6 +70,10 @@ export interface PodSyncDeps {
   podsDir: string;
   /** `<node-dir>/sandboxes`: volumes and default working dirs, per pod UID. */
   sandboxesDir: string;
+  /** `<node-dir>`: local-path persistent volumes live under it. */
+  dataDir: string;
+  /** The Node's labels as last registered (local-path volumes are pinned by them). */
+  nodeLabels?: () => Readonly<Record<string, string>> | undefined;
   prober: ProbeManager;
   backoff: CrashBackoff;
   status: PodStatusWriter;
@@ -235,7 +239,14 @@ export class PodSyncer {
     try {
       const dir = this.sandboxDir(uid);
       await mkdir(join(dir, 'volumes'), { recursive: true, mode: 0o755 });
-      st.volumePaths = await setUpVolumes({ pod, dir: join(dir, 'volumes'), objects: this.d.objects, allocatable: this.d.allocatable, written: st.volumesWritten });
+      st.volumePaths = await setUpVolumes({
+        pod,
+        dir: join(dir, 'volumes'),
+        objects: this.d.objects,
+        allocatable: this.d.allocatable,
+        written: st.volumesWritten,
+        node: { name: this.d.nodeName, labels: this.d.nodeLabels?.() ?? { 'kubernetes.io/hostname': this.d.nodeName }, dataDir: this.d.dataDir },
+      });
       st.lastVolumeSync = now;
       st.volumeFailures = 0;
       st.sandboxReady = true;

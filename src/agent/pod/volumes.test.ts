@@ -29,6 +29,8 @@ function objects(cm: Record<string, string>): VolumeObjectSource {
   };
 }
 
+const NODE = { name: 'n1', labels: { 'kubernetes.io/hostname': 'n1' }, dataDir: '/nonexistent' };
+
 const basePod = (volumes: NonNullable<Pod['spec']>['volumes']): Pod => ({
   metadata: { name: 'p', namespace: 'ns', uid: 'u1', labels: { app: 'web', tier: 'front' } },
   spec: { containers: [{ name: 'c', resources: { limits: { memory: '64Mi' } } }], volumes },
@@ -47,7 +49,7 @@ test('configMap, secret, downwardAPI, emptyDir, hostPath and PVC volumes', async
     { name: 'pvc', persistentVolumeClaim: { claimName: 'claim' } },
   ]);
   const written = new Map<string, string>();
-  const paths = await setUpVolumes({ pod, dir: join(dir, 'vols'), objects: objects({ a: 'A', b: 'B' }), allocatable: {}, written });
+  const paths = await setUpVolumes({ pod, dir: join(dir, 'vols'), objects: objects({ a: 'A', b: 'B' }), allocatable: {}, written, node: NODE });
   assert.equal(await readFile(join(paths.get('cfg')!, 'conf/a.txt'), 'utf8'), 'A');
   assert.equal((await stat(join(paths.get('cfg')!, '..data', 'conf/a.txt'))).mode & 0o777, 0o600);
   assert.equal(await readlink(join(paths.get('all')!, 'b')), join('..data', 'b'));
@@ -61,7 +63,7 @@ test('configMap, secret, downwardAPI, emptyDir, hostPath and PVC volumes', async
   assert.equal(paths.get('pvc'), '/tmp');
   // An update swaps ..data atomically and drops keys that went away.
   const before = await readlink(join(paths.get('all')!, '..data'));
-  await setUpVolumes({ pod, dir: join(dir, 'vols'), objects: objects({ a: 'A2' }), allocatable: {}, written });
+  await setUpVolumes({ pod, dir: join(dir, 'vols'), objects: objects({ a: 'A2' }), allocatable: {}, written, node: NODE });
   assert.notEqual(await readlink(join(paths.get('all')!, '..data')), before);
   assert.equal(await readFile(join(paths.get('all')!, 'a'), 'utf8'), 'A2');
   await assert.rejects(stat(join(paths.get('all')!, 'b')));
@@ -69,11 +71,40 @@ test('configMap, secret, downwardAPI, emptyDir, hostPath and PVC volumes', async
 
 test('volume errors are worded as kubelet FailedMount events', async (t) => {
   const dir = await tmp(t);
-  const run = (v: NonNullable<Pod['spec']>['volumes']) => setUpVolumes({ pod: basePod(v), dir, objects: objects({}), allocatable: {}, written: new Map() });
+  const run = (v: NonNullable<Pod['spec']>['volumes']) => setUpVolumes({ pod: basePod(v), dir, objects: objects({}), allocatable: {}, written: new Map(), node: NODE });
   await assert.rejects(run([{ name: 'x', configMap: { name: 'missing' } }]), (e: Error) => e instanceof VolumeError && e.message === 'MountVolume.SetUp failed for volume "x" : configmap "missing" not found');
   await run([{ name: 'x', configMap: { name: 'missing', optional: true } }]);
   await assert.rejects(run([{ name: 'h', hostPath: { path: join(dir, 'nope'), type: 'Directory' } }]), /hostPath type check failed: .*nope is not a directory/);
   await assert.rejects(run([{ name: 'p', persistentVolumeClaim: { claimName: 'pending' } }]), /persistentvolumeclaim "pending" is not bound/);
+});
+
+test('local-path volumes: a directory under the node data dir, kept across mounts, pinned to its node', async (t) => {
+  const dir = await tmp(t);
+  const node = { name: 'n1', labels: { 'kubernetes.io/hostname': 'n1' }, dataDir: join(dir, 'node') };
+  const pv = (over: { path?: string; host?: string; deleting?: boolean } = {}) => ({
+    metadata: { name: 'pvc-1', annotations: { 'skiff.dev/local-path': over.path ?? 'volumes/pvc-1' }, ...(over.deleting ? { deletionTimestamp: '2024-01-01T00:00:00Z' } : {}) },
+    // spec.local.path holds the same relative path: it must not be taken as an absolute one.
+    spec: { local: { path: over.path ?? 'volumes/pvc-1' }, nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [over.host ?? 'n1'] }] }] } } },
+  });
+  let current = pv();
+  const objs: VolumeObjectSource = { ...objects({}), persistentVolume: async () => current };
+  const mount = () => setUpVolumes({ pod: basePod([{ name: 'www', persistentVolumeClaim: { claimName: 'claim' } }]), dir: join(dir, 'vols'), objects: objs, allocatable: {}, written: new Map(), node });
+  const first = (await mount()).get('www')!;
+  assert.equal(first, join(dir, 'node', 'volumes', 'pvc-1'));
+  const st = await stat(first);
+  assert.ok(st.isDirectory());
+  assert.equal(st.mode & 0o777, 0o777, 'writable by any pod user, whatever the umask');
+  await writeFile(join(first, 'index.html'), 'web-0');
+  // The pod comes back: same directory, same data.
+  assert.equal(await readFile(join((await mount()).get('www')!, 'index.html'), 'utf8'), 'web-0');
+  current = pv({ host: 'n2' });
+  await assert.rejects(mount(), /MountVolume.SetUp failed for volume "www" : volume node affinity conflict/);
+  current = pv({ deleting: true });
+  await assert.rejects(mount(), /is being deleted/);
+  for (const bad of ['/etc', '../outside', 'volumes/../../x', '']) {
+    current = pv({ path: bad });
+    await assert.rejects(mount(), /invalid skiff.dev\/local-path annotation/, bad);
+  }
 });
 
 test('container config: mounts, SKIFF_VOLUME_*, $(VAR) in args, remapped paths without a mount namespace, the image map', async (t) => {

@@ -2,12 +2,15 @@
  * Volumes as files and directories in the pod's sandbox (kubelet's volume manager, for the
  * volume types that make sense without a container runtime): emptyDir, configMap, secret,
  * downwardAPI and projected (written atomically, refreshed on resync as kubelet does), hostPath
- * (with its `type` checks) and persistentVolumeClaim (the bound PV's hostPath or local path).
+ * (with its `type` checks) and persistentVolumeClaim: the bound PV's directory — for a local-path
+ * volume (api/local-path.ts) a directory under the node's data dir, created on first use and
+ * found again when the pod comes back; otherwise the PV's hostPath or absolute local path.
  * Each volume ends up as one host path; mounts.ts maps containers' volumeMounts onto those.
  */
 import type { DownwardAPIVolumeFile, KeyToPath, PersistentVolume, PersistentVolumeClaim, Pod, Volume } from 'kubernetes-types/core/v1.js';
-import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { localPathOf, volumeAllowsNode } from '../../api/local-path.js';
 import { writeAtomic, payloadHash, type Payload } from './atomic-writer.js';
 import { decodeSecret, podFieldValue, resourceFieldValue, type ObjectSource } from './env.js';
 
@@ -37,6 +40,8 @@ export interface VolumeContext {
   allocatable: Record<string, string>;
   /** dir → payload hash of what was last written there (skip unchanged rewrites). */
   written: Map<string, string>;
+  /** The node: local-path volumes must be pinned to it and live under its data dir. */
+  node: { name: string; labels: Readonly<Record<string, string>> | undefined; dataDir: string };
 }
 
 /** Sets up every volume of the pod; returns volume name → host path. */
@@ -61,6 +66,13 @@ async function setUpVolume(ctx: VolumeContext, v: Volume): Promise<string> {
     if (pvc.status?.phase !== 'Bound' || !pvc.spec?.volumeName) throw new VolumeError(v.name, `persistentvolumeclaim "${claim}" is not bound`);
     const pv = await ctx.objects.persistentVolume(pvc.spec.volumeName);
     if (!pv) throw new VolumeError(v.name, `persistentvolume "${pvc.spec.volumeName}" not found`);
+    let local: string | undefined;
+    try {
+      local = localPathOf(pv);
+    } catch (err) {
+      throw new VolumeError(v.name, (err as Error).message);
+    }
+    if (local !== undefined) return setUpLocalPath(ctx, v.name, pv, local);
     const path = pv.spec?.hostPath?.path ?? pv.spec?.local?.path;
     if (!path) throw new VolumeError(v.name, `persistentvolume "${pv.metadata?.name}" has no hostPath or local path (the only kinds a Skiff node can mount)`);
     return setUpHostPath(v.name, path, pv.spec?.hostPath ? (pv.spec.hostPath.type ?? 'DirectoryOrCreate') : 'Directory');
@@ -88,6 +100,27 @@ async function setUpVolume(ctx: VolumeContext, v: Volume): Promise<string> {
   if (ctx.written.get(dir) !== hash) {
     await writeAtomic(dir, payload);
     ctx.written.set(dir, hash);
+  }
+  return dir;
+}
+
+/**
+ * A local-path volume: `<node data dir>/<relative path>`, created on first use with mode 0777 (as
+ * the local-path provisioner does, so a pod running as any user can write), and the same
+ * directory every time a pod of the claim runs here. A volume pinned to another node cannot be
+ * mounted here (the scheduler should never have put the pod on this node).
+ */
+async function setUpLocalPath(ctx: VolumeContext, volume: string, pv: PersistentVolume, rel: string): Promise<string> {
+  if (!volumeAllowsNode(pv, ctx.node.labels, ctx.node.name)) {
+    throw new VolumeError(volume, `volume node affinity conflict: persistentvolume "${pv.metadata?.name ?? ''}" is not on node "${ctx.node.name}"`);
+  }
+  if (pv.metadata?.deletionTimestamp) throw new VolumeError(volume, `persistentvolume "${pv.metadata.name ?? ''}" is being deleted`);
+  const dir = join(ctx.node.dataDir, rel);
+  const st = await stat(dir).catch(() => undefined);
+  if (st && !st.isDirectory()) throw new VolumeError(volume, `${dir} is not a directory`);
+  if (!st) {
+    await mkdir(dir, { recursive: true, mode: 0o777 });
+    await chmod(dir, 0o777); // mkdir's mode is masked by the umask
   }
   return dir;
 }

@@ -3,7 +3,8 @@
  * kubelet needs and no more, after Kubernetes' Node authorizer and NodeRestriction admission:
  * read nodes, pods, services and endpoints; write their own Node, Lease and the status of pods
  * bound to them; create events; read (never list) secrets, configmaps and volume claims that a
- * pod bound to them references. Everything else is 403.
+ * pod bound to them references; read persistent volumes, and update the ones pinned to them (the
+ * local-path cleanup finalizer, src/agent/local-volumes.ts). Everything else is 403.
  */
 import type { UserInfo } from '../../api/http.js';
 import type { StoredObject } from '../../api/object.js';
@@ -15,6 +16,10 @@ import { ADMIN_GROUP, nodeNameOf } from './authn.js';
 export interface AuthzLookups {
   pod(namespace: string, name: string): StoredObject | undefined;
   podsOnNode(node: string): Iterable<StoredObject>;
+  /** A PersistentVolume by name (cluster-scoped). */
+  persistentVolume?(name: string): StoredObject | undefined;
+  /** A Node by name (for the value of its `kubernetes.io/hostname` label). */
+  node?(name: string): StoredObject | undefined;
 }
 
 const READ = new Set(['get', 'list', 'watch']);
@@ -83,9 +88,34 @@ function nodeDecision(node: string, ri: ResourceRequest, lookups: AuthzLookups):
     return referencedByNodePod(node, r, ri.namespace, ri.name, lookups) ? undefined : `no relationship found between node '${node}' and this object`;
   }
   if (g === '' && r === 'persistentvolumes') {
-    return verb === 'get' ? undefined : 'node may only get persistentvolumes';
+    // Kubernetes' node authorizer lets a node get the volumes of its pods. Skiff's agents also
+    // watch volumes (a deleted local-path volume must be found after its pod and claim are gone;
+    // a volume has no field that selects by node) and update the ones pinned to them, to drop the
+    // local-path cleanup finalizer once their directory is gone.
+    if (READ.has(verb) && !sub) return undefined;
+    if ((verb === 'update' || verb === 'patch') && !sub) {
+      const pv = lookups.persistentVolume?.(ri.name);
+      if (!pv) return undefined; // let the handler answer 404
+      return volumePinnedTo(pv, node, lookups) ? undefined : 'persistentvolume is not pinned to this node';
+    }
+    return 'node may only read persistentvolumes and update the ones pinned to it';
   }
   return 'no relationship found between node and this object';
+}
+
+/**
+ * Whether a volume's required node affinity is exactly `kubernetes.io/hostname In [<this node>]`
+ * (what the local-path provisioner writes), the value being the node's hostname label or name.
+ */
+function volumePinnedTo(pv: StoredObject, node: string, lookups: AuthzLookups): boolean {
+  const terms = (pv as { spec?: { nodeAffinity?: { required?: { nodeSelectorTerms?: Array<{ matchExpressions?: Array<{ key?: string; operator?: string; values?: string[] }> }> } } } }).spec?.nodeAffinity?.required?.nodeSelectorTerms ?? [];
+  if (terms.length !== 1) return false;
+  const exprs = terms[0]?.matchExpressions ?? [];
+  if (exprs.length !== 1) return false;
+  const e = exprs[0]!;
+  if (e.key !== 'kubernetes.io/hostname' || e.operator !== 'In' || e.values?.length !== 1) return false;
+  const hostname = (lookups.node?.(node) as { metadata?: { labels?: Record<string, string> } } | undefined)?.metadata?.labels?.['kubernetes.io/hostname'] ?? node;
+  return e.values[0] === hostname;
 }
 
 interface PodSpecRefs {

@@ -18,17 +18,13 @@
 import type { Node, PersistentVolume, PersistentVolumeClaim, Pod } from 'kubernetes-types/core/v1.js';
 import { labelSelectorAsSelector } from '../../api/labels.js';
 import { Quantity } from '../../api/quantity.js';
+import { claimClass, HOSTNAME_LABEL, LOCAL_PATH_ANNOTATION, LOCAL_PATH_CLEANUP_FINALIZER, pinnedHostname } from '../../api/local-path.js';
+
+// The local-path rules shared with the node agent and the scheduler live in api/local-path.ts.
+export { claimClass, DEFAULT_STORAGE_CLASS, HOSTNAME_LABEL, isProvisionable, LOCAL_PATH_ANNOTATION, LOCAL_PATH_CLEANUP_FINALIZER, PROVISIONED_CLASSES } from '../../api/local-path.js';
 
 /** The provisioner's name (`pv.kubernetes.io/provisioned-by`, `volume.kubernetes.io/storage-provisioner`). */
 export const LOCAL_PATH_PROVISIONER = 'skiff.dev/local-path';
-/** The default storage class. */
-export const DEFAULT_STORAGE_CLASS = 'local-path';
-/** Classes this provisioner serves. */
-export const PROVISIONED_CLASSES: readonly string[] = ['local-path', 'standard'];
-/** Annotation on provisioned volumes: the directory, relative to the node agent's data dir. */
-export const LOCAL_PATH_ANNOTATION = 'skiff.dev/local-path';
-/** Finalizer the node agent removes once the directory of a deleted volume is gone. */
-export const LOCAL_PATH_CLEANUP_FINALIZER = 'skiff.dev/local-path-cleanup';
 /** Where provisioned directories live under a node's data dir. */
 export const VOLUMES_SUBDIR = 'volumes';
 
@@ -40,19 +36,7 @@ export const ANN_STORAGE_PROVISIONER = 'volume.kubernetes.io/storage-provisioner
 export const ANN_BETA_STORAGE_PROVISIONER = 'volume.beta.kubernetes.io/storage-provisioner';
 /** Set by a volume-aware scheduler on WaitForFirstConsumer claims: the chosen node. */
 export const ANN_SELECTED_NODE = 'volume.kubernetes.io/selected-node';
-/** The node label provisioned volumes are pinned by (the label kubelet sets on every node). */
-export const HOSTNAME_LABEL = 'kubernetes.io/hostname';
 
-/** The class a claim asks for: its storageClassName, or the default class when unset. */
-export function claimClass(pvc: PersistentVolumeClaim): string {
-  const c = pvc.spec?.storageClassName;
-  return c === undefined || c === null ? DEFAULT_STORAGE_CLASS : c;
-}
-
-/** Whether the local-path provisioner makes volumes for this claim. */
-export function isProvisionable(pvc: PersistentVolumeClaim): boolean {
-  return PROVISIONED_CLASSES.includes(claimClass(pvc));
-}
 
 export function claimKey(pvc: { metadata?: { namespace?: string; name?: string } }): string {
   return `${pvc.metadata?.namespace ?? ''}/${pvc.metadata?.name ?? ''}`;
@@ -165,9 +149,4 @@ export function newProvisionedVolume(pvc: PersistentVolumeClaim, node: Node): Pe
  * The node a provisioned volume lives on: the value of its hostname affinity term, matched back
  * to a node name by `nodeForHostname` (label value and node name usually agree).
  */
-export function volumeHostname(pv: PersistentVolume): string | undefined {
-  for (const term of pv.spec?.nodeAffinity?.required?.nodeSelectorTerms ?? []) {
-    for (const e of term.matchExpressions ?? []) if (e.key === HOSTNAME_LABEL && e.operator === 'In' && e.values?.length === 1) return e.values[0];
-  }
-  return undefined;
-}
+export const volumeHostname = pinnedHostname;

@@ -7,6 +7,7 @@
 import type { Pod, Toleration } from 'kubernetes-types/core/v1.js';
 import { compilePreferredNodeAffinity, compileRequiredNodeAffinity, requiredNodeNames } from '../../api/node-affinity.js';
 import { podRequests, type Resource } from './resources.js';
+import { podClaimNames, type PodVolumes } from '../plugins/volume-binding.js';
 
 /** A host port a container asks for (NodePorts): protocol, host IP ("0.0.0.0" = every address), port. */
 export interface HostPort {
@@ -45,10 +46,14 @@ export interface PodInfo {
   /** `spreadKey` interned by the scheduler cache (-1 until then, or without a key). */
   spreadId: number;
   /**
-   * No node name, node affinity, host ports or scalar requests: only taints, cordoning and the
-   * basic resources can reject it, which the filter fast path checks inline.
+   * No node name, node affinity, host ports, scalar requests or volume claims: only taints,
+   * cordoning and the basic resources can reject it, which the filter fast path checks inline.
    */
   simple: boolean;
+  /** Names of the PersistentVolumeClaims the pod mounts (VolumeBinding, VolumeZone). */
+  claimNames: string[];
+  /** The claims' state in the current scheduling cycle (set by the VolumeBinding PreFilter). */
+  volumes?: PodVolumes;
   /** Being deleted: spreading does not count it. */
   terminating: boolean;
   /** ms since epoch (status.startTime, else creation): preemption orders victims by it. */
@@ -76,6 +81,7 @@ export function newPodInfo(pod: Pod): PodInfo {
   const owner = pod.metadata?.ownerReferences?.find((r) => r.controller === true);
   const requiredAffinity = compileRequiredNodeAffinity(spec);
   const hostPorts = hostPortsOf(pod);
+  const claimNames = podClaimNames(pod);
   const started = Date.parse(pod.status?.startTime ?? pod.metadata?.creationTimestamp ?? '');
   return {
     pod,
@@ -94,7 +100,8 @@ export function newPodInfo(pod: Pod): PodInfo {
     preferredAffinity: compilePreferredNodeAffinity(spec?.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution),
     spreadKey: owner && SPREAD_OWNER_KINDS.has(owner.kind) ? owner.uid : undefined,
     spreadId: -1,
-    simple: !spec?.nodeName && !requiredAffinity && hostPorts.length === 0 && request.scalar.size === 0,
+    claimNames,
+    simple: !spec?.nodeName && !requiredAffinity && hostPorts.length === 0 && request.scalar.size === 0 && claimNames.length === 0,
     terminating: !!pod.metadata?.deletionTimestamp,
     startTime: Number.isNaN(started) ? 0 : started,
   };

@@ -3,7 +3,8 @@
  * nodes, Score, pick the best.
  *
  * - Filters run in the default profile's order — NodeUnschedulable, NodeName, TaintToleration,
- *   NodeAffinity, NodePorts, NodeResourcesFit — and a node's status is the first that fails.
+ *   NodeAffinity, NodePorts, NodeResourcesFit, VolumeBinding, VolumeZone — and a node's status is
+ *   the first that fails. VolumeBinding's PreFilter ran before (the scheduler sets `pi.volumes`).
  * - percentageOfNodesToScore: once enough feasible nodes are found the search stops. With the
  *   adaptive default the share is 50% − nodes/125 (never below 5%), and never fewer than 100 nodes:
  *   at 5,000 nodes a decision looks at ~500 feasible ones. The search starts where the previous
@@ -19,6 +20,7 @@ import { filterNodeName } from '../plugins/node-name.js';
 import { filterNodePorts } from '../plugins/node-ports.js';
 import { filterNodeResourcesFit, NODE_RESOURCES_FIT_WEIGHT } from '../plugins/node-resources-fit.js';
 import { filterNodeUnschedulable } from '../plugins/node-unschedulable.js';
+import { filterVolumeBinding, filterVolumeZone } from '../plugins/volume-binding.js';
 import { BALANCED_ALLOCATION_WEIGHT } from '../plugins/balanced-allocation.js';
 import { countIntolerablePreferTaints, filterTaintToleration, preferNoScheduleTolerations, TAINT_TOLERATION_WEIGHT } from '../plugins/taint-toleration.js';
 import { HOSTNAME_MAX_SKEW, normalizedTopologySpread, POD_TOPOLOGY_SPREAD_WEIGHT, preScoreTopologySpread, ZONE_MAX_SKEW } from '../plugins/pod-topology-spread.js';
@@ -39,6 +41,8 @@ export const FILTERS: ReadonlyArray<(pi: PodInfo, ni: NodeInfo) => Status | unde
   filterNodeAffinity,
   filterNodePorts,
   filterNodeResourcesFit,
+  filterVolumeBinding,
+  filterVolumeZone,
 ];
 
 /** Runs every filter; the first failure is the node's status. */
@@ -96,6 +100,15 @@ export class SchedulingAlgorithm {
     const all = this.cache.nodes();
     if (all.length === 0) return { kind: 'no-nodes' };
     const diagnosis: Diagnosis = { failed: [], unschedulablePlugins: new Set() };
+
+    // PreFilter (VolumeBinding): a missing or unbound-immediate claim rejects the pod outright.
+    const volumeStatus = pi.volumes?.preFilter;
+    if (volumeStatus) {
+      diagnosis.preFilterMsg = volumeStatus.reasons.join(', ');
+      diagnosis.absent = { count: all.length, status: volumeStatus };
+      diagnosis.unschedulablePlugins.add(volumeStatus.plugin);
+      return { kind: 'unschedulable', numAllNodes: all.length, diagnosis };
+    }
 
     // PreFilter (NodeAffinity): matchFields metadata.name narrows the candidates.
     let nodes: readonly NodeInfo[] = all;

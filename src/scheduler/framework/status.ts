@@ -13,6 +13,8 @@ export type PluginName =
   | 'NodeAffinity'
   | 'NodePorts'
   | 'NodeResourcesFit'
+  | 'VolumeBinding'
+  | 'VolumeZone'
   | 'PodTopologySpread'
   | 'NodeResourcesBalancedAllocation'
   | 'DefaultPreemption'

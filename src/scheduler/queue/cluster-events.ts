@@ -13,6 +13,10 @@ export type ClusterEvent =
   | 'NodeTaintChange'
   | 'NodeConditionChange'
   | 'AssignedPodDelete'
+  /** A PersistentVolumeClaim was added or changed (bound, say). */
+  | 'PvcAddOrUpdate'
+  /** A PersistentVolume was added or changed. */
+  | 'PvAddOrUpdate'
   /** Periodic flush of pods stuck in the unschedulable pool (every pod moves). */
   | 'UnschedulableTimeout';
 
@@ -24,6 +28,8 @@ export const PLUGIN_EVENTS: Readonly<Partial<Record<PluginName, ReadonlySet<Clus
   NodeAffinity: new Set(['NodeAdd', 'NodeLabelChange']),
   NodePorts: new Set(['NodeAdd', 'AssignedPodDelete']),
   NodeResourcesFit: new Set(['NodeAdd', 'NodeAllocatableChange', 'NodeTaintChange', 'NodeLabelChange', 'AssignedPodDelete']),
+  VolumeBinding: new Set(['NodeAdd', 'NodeLabelChange', 'PvcAddOrUpdate', 'PvAddOrUpdate']),
+  VolumeZone: new Set(['NodeAdd', 'NodeLabelChange', 'PvcAddOrUpdate', 'PvAddOrUpdate']),
 };
 
 /** Whether `event` may help a pod rejected by `plugins` (no plugins: an unknown failure, always retry). */
