@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Backoff } from './backoff.js';
-import { FakeClock, formatMicroTime, formatTime, sleep, timeoutSignal } from './clock.js';
+import { EventEmitter } from 'node:events';
+import { FakeClock, formatMicroTime, formatTime, onAbort, realClock, sleep, timeoutSignal } from './clock.js';
 import { captureLogger, createLogger, defaultLogLevel, formatLogEntry } from './log.js';
 
 test('FakeClock fires timers in due order, each seeing its own time', async () => {
@@ -65,4 +66,31 @@ test('logger levels, fields, children and formatting', () => {
   assert.equal(defaultLogLevel({}), 'info');
   const throwing = createLogger({ level: 'debug', sink: () => { throw new Error('sink broke'); } });
   assert.doesNotThrow(() => throwing.error('still fine'));
+});
+
+test('sleepers on one shared signal share a single abort listener, and all wake on abort', async () => {
+  const shared = new AbortController();
+  const sleeps = Array.from({ length: 500 }, () => sleep(realClock, 60_000, shared.signal));
+  const timeouts = Array.from({ length: 100 }, () => timeoutSignal(realClock, 60_000, shared.signal));
+  assert.equal(EventEmitter.getEventListeners(shared.signal, 'abort').length, 1);
+  // A sleeper whose time passes stops waiting on the signal.
+  await sleep(realClock, 1, shared.signal);
+  timeouts[0]!.cancel();
+  const calls: string[] = [];
+  const cancel = onAbort(shared.signal, () => calls.push('cancelled one'));
+  cancel();
+  onAbort(shared.signal, () => calls.push('called'));
+  shared.abort(new Error('stop'));
+  const results = await Promise.allSettled(sleeps);
+  assert.ok(results.every((r) => r.status === 'rejected' && (r.reason as Error).message === 'stop'));
+  assert.equal(timeouts[0]!.signal.aborted, false, 'a cancelled timeoutSignal no longer follows its parent');
+  assert.ok(timeouts.slice(1).every((t) => t.signal.aborted));
+  assert.deepEqual(calls, ['called']);
+  // After the abort: a late registration is still called (asynchronously), unless cancelled.
+  const late: string[] = [];
+  onAbort(shared.signal, () => late.push('late'));
+  onAbort(shared.signal, () => late.push('never'))();
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(late, ['late']);
+  for (const t of timeouts) t.cancel();
 });

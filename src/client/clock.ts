@@ -15,6 +15,48 @@ export interface Clock {
   clearTimeout(handle: TimerHandle): void;
 }
 
+/** Callbacks waiting on each signal, behind the one listener `onAbort` adds to it. */
+const abortWaiters = new WeakMap<AbortSignal, Set<{ fn: () => void }>>();
+
+/**
+ * Calls `fn` once when `signal` aborts (soon, if it already has); returns a function that cancels
+ * the call. However many callers wait on one signal, it carries a single
+ * listener: Node's EventTarget scans its listeners on every add and remove, so thousands of
+ * sleepers on one shared signal (the loops of a fleet of simulated nodes) would make each sleep
+ * cost time linear in their number.
+ */
+export function onAbort(signal: AbortSignal, fn: () => void): () => void {
+  if (signal.aborted) {
+    // Too late for a listener: call back soon, as an abort event would have.
+    let cancelled = false;
+    queueMicrotask(() => cancelled || fn());
+    return () => {
+      cancelled = true;
+    };
+  }
+  let waiters = abortWaiters.get(signal);
+  if (!waiters) {
+    const set = new Set<{ fn: () => void }>();
+    abortWaiters.set(signal, set);
+    signal.addEventListener(
+      'abort',
+      () => {
+        abortWaiters.delete(signal);
+        for (const w of set) w.fn();
+        set.clear();
+      },
+      { once: true },
+    );
+    waiters = set;
+  }
+  const entry = { fn };
+  const set = waiters;
+  set.add(entry);
+  return () => {
+    set.delete(entry);
+  };
+}
+
 /** Resolves after `ms` on `clock`; rejects with the signal's reason if `signal` aborts first. */
 export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -22,15 +64,17 @@ export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<v
       reject(abortReason(signal));
       return;
     }
-    const onAbort = (): void => {
-      clock.clearTimeout(handle);
-      reject(abortReason(signal as AbortSignal));
-    };
+    let cancel: (() => void) | undefined;
     const handle = clock.setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
+      cancel?.();
       resolve();
     }, Math.max(0, ms));
-    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal) {
+      cancel = onAbort(signal, () => {
+        clock.clearTimeout(handle);
+        reject(abortReason(signal));
+      });
+    }
   });
 }
 
@@ -48,14 +92,14 @@ export async function sleepUnlessAborted(clock: Clock, ms: number, signal: Abort
 export function timeoutSignal(clock: Clock, ms: number, parent?: AbortSignal): { signal: AbortSignal; cancel: () => void } {
   const ctl = new AbortController();
   const handle = clock.setTimeout(() => ctl.abort(new TimeoutError(`timed out after ${ms}ms`)), ms);
-  const onParent = (): void => ctl.abort(parent?.reason);
+  let cancelParent: (() => void) | undefined;
   if (parent?.aborted) ctl.abort(parent.reason);
-  else parent?.addEventListener('abort', onParent, { once: true });
+  else if (parent) cancelParent = onAbort(parent, () => ctl.abort(parent.reason));
   return {
     signal: ctl.signal,
     cancel: () => {
       clock.clearTimeout(handle);
-      parent?.removeEventListener('abort', onParent);
+      cancelParent?.();
     },
   };
 }
