@@ -20,6 +20,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ShimHello } from './shim-protocol.js';
+import { underReaper } from './reaper.js';
 
 /** Shims kept booted and waiting. */
 export const WARM_SHIMS = 2;
@@ -163,8 +164,11 @@ export class ShimPool {
   private fork(): void {
     const err = openSync(this.opts.errorLog, 'a', 0o600);
     try {
-      // detached: its own session, out of reach of signals to the agent's process group.
-      spawn(process.execPath, [...this.opts.nodeFlags, this.opts.shimPath, '--pool', this.opts.socketPath], { detached: true, stdio: ['ignore', 'ignore', err] }).unref();
+      // detached: its own session, out of reach of signals to the agent's process group. Under
+      // a subreaper (reaper.ts): the shim's successors and its containers' orphans are reaped.
+      const argv = [process.execPath, ...this.opts.nodeFlags, this.opts.shimPath, '--pool', this.opts.socketPath];
+      const run = underReaper(argv) ?? { file: argv[0]!, args: argv.slice(1) };
+      spawn(run.file, run.args, { detached: true, stdio: ['ignore', 'ignore', err] }).unref();
       this.forks++;
       this.pending++;
     } finally {
