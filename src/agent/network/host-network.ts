@@ -193,7 +193,9 @@ export async function planClusterNetwork(opts: PlanOptions): Promise<ClusterNetw
   if (!opts.checkHost) return choosePlan(opts);
   return withRegistryLock(async () => {
     const id = instanceId(opts.dataDir);
-    for (const d of (await otherInstances(id)).dead) await teardownInstance(d.id, d, d.ipForwardBefore);
+    const others = await otherInstances(id);
+    for (const d of others.dead) await teardownInstance(d.id, d, d.ipForwardBefore);
+    await sweepOrphans(id, others.live);
     const plan = await choosePlan(opts);
     const previous = await readEntry(join(REGISTRY_DIR, `${id}.json`));
     await writeEntry({ ...(previous ?? {}), id, pid: process.pid, pidStart: (await processStartTime(process.pid)) ?? 0, dataDir: resolve(opts.dataDir), ...plan });
@@ -213,6 +215,7 @@ export async function adoptClusterNetwork(dataDir: string, plan: ClusterNetworkP
     const id = instanceId(dataDir);
     const others = await otherInstances(id);
     for (const d of others.dead) await teardownInstance(d.id, d, d.ipForwardBefore);
+    await sweepOrphans(id, others.live);
     const taken = await hostRanges(['skb', 'skv', 'skd']);
     for (const e of others.live) {
       if (e.clusterCIDR === plan.clusterCIDR && e.serviceCIDR === plan.serviceCIDR) continue;
@@ -311,6 +314,30 @@ export async function teardownInstance(id: string, plan?: ClusterNetworkPlan, ip
   await rm(join(REGISTRY_DIR, `${id}.json`), { force: true });
   // The dead instance may have been the last one to need forwarding.
   if (ipForwardBefore === '0' && (await otherInstances(id)).live.length === 0) await writeSysctl('net/ipv4/ip_forward', '0').catch(() => undefined);
+}
+
+/**
+ * Removes what Skiff instances without a registry entry left on the machine (an instance killed
+ * while it stopped, after its entry went but before its links did): bridges on a dead instance's
+ * pod CIDRs would otherwise shadow the routes of the next instance given the same range. The
+ * caller holds the registry lock; `selfId`'s leftovers stay for it to re-adopt.
+ */
+export async function sweepOrphans(selfId: string, live: InstanceEntry[]): Promise<void> {
+  const keep = new Set([selfId, ...live.map((e) => e.id)]);
+  const ids = new Set<string>();
+  const idOf = (name: string, prefix: string): void => {
+    const id = name.startsWith(prefix) ? name.slice(prefix.length, prefix.length + 4) : '';
+    if (/^[0-9a-f]{4}$/.test(id) && !keep.has(id)) ids.add(id);
+  };
+  for (const l of await ipJson<{ ifname: string }>(['link', 'show']).catch(() => [])) {
+    idOf(l.ifname, 'skb');
+    idOf(l.ifname, 'skv');
+  }
+  for (const line of ((await tryRun('ip', ['netns', 'list'])) ?? '').split('\n')) idOf(line.trim(), 'skiff-');
+  const lo = await ipJson<{ addr_info?: Array<{ label?: string }> }>(['addr', 'show', 'dev', 'lo']).catch(() => []);
+  for (const a of lo[0]?.addr_info ?? []) idOf(a.label ?? '', 'lo:skd');
+  for (const m of ((await tryRun('nft', ['list', 'tables', 'ip'])) ?? '').matchAll(/^table ip skiff_([0-9a-f]{4})$/gm)) idOf(`skiff_${m[1]}`, 'skiff_');
+  for (const id of ids) await teardownInstance(id);
 }
 
 /** Removes the loopback addresses carrying `label` (cluster IPs of a userspace proxy). */
