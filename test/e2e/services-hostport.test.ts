@@ -13,11 +13,12 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { kubectlUnavailable } from '../helpers/kubectl.js';
 import { waitFor } from '../helpers/in-process.js';
 import { get, tryConnect } from '../helpers/net.js';
-import { podNetworkingAvailable } from '../../src/agent/network/host-network.js';
+import { instanceId, podNetworkingAvailable } from '../../src/agent/network/host-network.js';
 import { defaultNodeIP } from '../../src/agent/machine-info.js';
 
 const net = await podNetworkingAvailable();
@@ -78,6 +79,26 @@ describe('host ports and the API server from pods, with kubectl on two nodes', {
     assert.equal(await get(`http://127.0.0.1:${hostPort}/`), 'hp-b');
     await c.k(['delete', 'pod', 'hp-b', '--wait=true']);
     await waitFor(async () => (await tryConnect('127.0.0.1', hostPort)).outcome === 'ECONNREFUSED', 10_000, 'the host port refused once no pod holds it');
+  });
+
+  test('a finished pod gives its network namespace and host port back, as a stopped sandbox does', async () => {
+    await c.k(['create', '-f', '-'], {
+      input: JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'once' },
+        spec: {
+          restartPolicy: 'Never',
+          containers: [{ name: 'web', image: 'node', command: ['node', '-e', `require('net').createServer().listen(8080,()=>setTimeout(()=>process.exit(0),1500)) /* ${marker} */`], ports: [{ containerPort: 8080, hostPort: hostPort + 1 }] }],
+        },
+      }),
+    });
+    await c.k(['wait', '--for=jsonpath={.status.phase}=Succeeded', 'pod/once', '--timeout=60s']);
+    const uid = (await c.k(['get', 'pod', 'once', '-o', 'jsonpath={.metadata.uid}'])).trim();
+    await waitFor(() => !execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).includes(`skiff-${instanceId(c.dataDir)}-${uid}`), 10_000, 'the finished pod network namespace removed');
+    assert.equal((await tryConnect('127.0.0.1', hostPort + 1)).outcome, 'ECONNREFUSED');
+    // The status keeps the address the pod had, as kubelet's does.
+    assert.match((await c.k(['get', 'pod', 'once', '-o', 'jsonpath={.status.podIP}'])).trim(), /^10\./);
   });
 
   test('a pod reaches the API server through the kubernetes Service and verifies it with the cluster CA', async () => {

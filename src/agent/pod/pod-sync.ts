@@ -109,6 +109,8 @@ class PodState {
   /** The pod's network once set up (its own namespace and address, or the host's). */
   network: PodSandboxNetwork | undefined;
   networkFailures = 0;
+  /** The network of the finished pod went back to the node. */
+  networkReleased = false;
 }
 
 function fieldPath(pod: Pod, name: string): string {
@@ -164,6 +166,7 @@ export class PodSyncer {
     if (phase === 'Succeeded' || phase === 'Failed') {
       await this.killPod(pod, uid, this.graceFor(pod), false);
       this.d.prober.removePod(uid);
+      await this.releaseNetwork(uid, st);
       return {};
     }
     if (!st.admitted) {
@@ -193,6 +196,7 @@ export class PodSyncer {
       // The pod finished: sidecars and anything still running stop; nothing restarts.
       await this.killPod(pod, uid, this.graceFor(pod), false);
       this.d.prober.removePod(uid);
+      await this.releaseNetwork(uid, st);
       return {};
     }
     const positive = waits.filter((w) => w > 0);
@@ -285,6 +289,17 @@ export class PodSyncer {
       waits.push(Math.min(2 ** st.networkFailures * 100, 10_000));
       return false;
     }
+  }
+
+  /**
+   * A finished pod's sandbox stops, as kubelet's KillPod stops it (CNI DEL): its namespace,
+   * address and host ports go back to the node — a node running many Jobs would otherwise run out
+   * of addresses while their Completed pods are kept. The status keeps the IP the pod had.
+   */
+  private async releaseNetwork(uid: string, st: PodState): Promise<void> {
+    if (this.simulated || st.networkReleased || !this.d.network) return;
+    st.networkReleased = true;
+    await this.d.network.tearDown(uid);
   }
 
   /** The address the pod is reached on: its own, or the node's. */
