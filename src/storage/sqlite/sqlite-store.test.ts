@@ -332,6 +332,8 @@ describe('sqlite store specifics', () => {
         await store.create(`/steady/${commits++}`, value);
         await new Promise((resolve) => setTimeout(resolve, 1));
       }
+      // A reset takes effect at the next write, which starts the WAL over from its beginning.
+      await store.create(`/steady/${commits++}`, value);
       const now = await store.checkpoint();
       // Every commit appends at least three frames: a WAL holding fewer than that has restarted.
       assert.ok(now.log < 3 * commits, `WAL holds ${now.log} frames after ${commits} commits`);
