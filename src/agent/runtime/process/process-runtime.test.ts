@@ -241,6 +241,8 @@ test('a container whose node data dir is deleted is ended by its shim (no orphan
   const rt = await make();
   const marker = `skiff-orphaned-dir-${process.pid}`;
   await rt.start(req(['sh', '-c', `sleep 1000 ${marker}`]));
+  // start() returns once the shim reports the exec; /proc shows the command line a moment later.
+  for (let i = 0; i < 100 && processesWith(marker).length === 0; i++) await new Promise((res) => setTimeout(res, 20));
   assert.equal(processesWith(marker).length > 0, true);
   await rm(join(dir, 'runtime'), { recursive: true, force: true });
   for (let i = 0; i < 100 && processesWith(marker).length > 0; i++) await new Promise((res) => setTimeout(res, 50));
