@@ -213,6 +213,7 @@ function watch(ctx: Ctx): ApiResponse {
     resource: storageResource(ctx.storage),
     namespace: ctx.ri.namespace,
     filter: filter.matches,
+    ...(filter.trigger !== undefined && !ctx.conv ? { trigger: filter.trigger } : {}),
     resourceVersion: q.get('resourceVersion') ?? undefined,
     allowBookmarks,
     sendInitialEvents,

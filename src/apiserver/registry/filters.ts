@@ -6,6 +6,7 @@ import type { StoredObject } from '../../api/object.js';
 import type { ResourceInfo } from '../../api/resources.js';
 import { parseSelectorOrBadRequest } from '../../api/labels.js';
 import { parseFieldSelectorFor, selectableFields } from '../../api/fields.js';
+import { TRIGGER_FIELDS } from './object-cache.js';
 
 export interface ObjectFilter {
   matches: (obj: StoredObject) => boolean;
@@ -13,6 +14,8 @@ export interface ObjectFilter {
   selective: boolean;
   /** When the field selector pins `metadata.name`, the name (lets callers skip a scan). */
   name?: string;
+  /** When the field selector pins the resource's trigger field (pods: spec.nodeName), its value. */
+  trigger?: string;
 }
 
 export function buildFilter(info: ResourceInfo, labelSelector: string | null, fieldSelector: string | null): ObjectFilter {
@@ -32,5 +35,8 @@ export function buildFilter(info: ResourceInfo, labelSelector: string | null, fi
   };
   const name = fields?.requiresExactMatch('metadata.name');
   if (name !== undefined) out.name = name;
+  const triggerField = info.group === '' ? TRIGGER_FIELDS[info.resource]?.field : undefined;
+  const trigger = triggerField ? fields?.requiresExactMatch(triggerField) : undefined;
+  if (trigger !== undefined) out.trigger = trigger;
   return out;
 }

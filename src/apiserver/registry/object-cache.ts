@@ -58,9 +58,21 @@ export interface WatchDelivery {
   rev: number;
 }
 
+/**
+ * Trigger fields, as Kubernetes' cacher has them (pods: `spec.nodeName`): a watcher whose field
+ * selector pins the field to one value is only offered events of objects with that value (before
+ * or after the change), and its initial state comes from an index. Without this every pod event
+ * would be filtered by every node's watch — O(nodes) per write.
+ */
+export const TRIGGER_FIELDS: Readonly<Record<string, { field: string; value: (obj: StoredObject) => string }>> = {
+  pods: { field: 'spec.nodeName', value: (obj) => (obj as { spec?: { nodeName?: string } }).spec?.nodeName ?? '' },
+};
+
 export interface CacheWatcher {
   /** Only objects in this namespace ('' = all). */
   namespace: string;
+  /** The value of the resource's trigger field this watcher selects on (undefined: any). */
+  trigger?: string;
   /** Selector filter (labels, fields). */
   matches(obj: StoredObject): boolean;
   deliver(events: WatchDelivery[]): void;
@@ -72,13 +84,21 @@ class ResourceState {
   readonly entries = new Map<string, CacheEntry>();
   readonly byNamespace = new Map<string, Map<string, CacheEntry>>();
   readonly watchers = new Set<CacheWatcher>();
+  /** Watchers without a trigger value: offered every event. */
+  readonly untriggered = new Set<CacheWatcher>();
+  /** Watchers by trigger value, and entries by trigger value (only for resources with one). */
+  readonly triggered = new Map<string, Set<CacheWatcher>>();
+  readonly byTrigger = new Map<string, Map<string, CacheEntry>>();
   history: CacheEvent[] = [];
   /** History covers every event with rev > oldestRev. */
   oldestRev: number;
   lastChangeRev = 0;
   sortedKeys: string[] | undefined;
 
-  constructor(startRev: number) {
+  constructor(
+    startRev: number,
+    readonly trigger: ((obj: StoredObject) => string) | undefined,
+  ) {
     this.oldestRev = startRev;
   }
 
@@ -89,6 +109,13 @@ class ResourceState {
     let ns = this.byNamespace.get(e.namespace);
     if (!ns) this.byNamespace.set(e.namespace, (ns = new Map()));
     ns.set(e.key, e);
+    if (this.trigger) {
+      if (prev) this.unindex(prev);
+      const v = this.trigger(e.obj);
+      let bucket = this.byTrigger.get(v);
+      if (!bucket) this.byTrigger.set(v, (bucket = new Map()));
+      bucket.set(e.key, e);
+    }
     return prev;
   }
 
@@ -100,7 +127,60 @@ class ResourceState {
     const ns = this.byNamespace.get(prev.namespace);
     ns?.delete(key);
     if (ns && ns.size === 0) this.byNamespace.delete(prev.namespace);
+    if (this.trigger) this.unindex(prev);
     return prev;
+  }
+
+  private unindex(e: CacheEntry): void {
+    const v = this.trigger!(e.obj);
+    const bucket = this.byTrigger.get(v);
+    bucket?.delete(e.key);
+    if (bucket && bucket.size === 0) this.byTrigger.delete(v);
+  }
+
+  addWatcher(w: CacheWatcher): void {
+    this.watchers.add(w);
+    if (!this.trigger || w.trigger === undefined) return void this.untriggered.add(w);
+    let set = this.triggered.get(w.trigger);
+    if (!set) this.triggered.set(w.trigger, (set = new Set()));
+    set.add(w);
+  }
+
+  removeWatcher(w: CacheWatcher): void {
+    this.watchers.delete(w);
+    this.untriggered.delete(w);
+    if (w.trigger === undefined) return;
+    const set = this.triggered.get(w.trigger);
+    set?.delete(w);
+    if (set && set.size === 0) this.triggered.delete(w.trigger);
+  }
+
+  clearWatchers(): void {
+    this.watchers.clear();
+    this.untriggered.clear();
+    this.triggered.clear();
+  }
+
+  /** Offers a batch of events to the watchers that may want them. */
+  dispatch(evs: CacheEvent[]): void {
+    for (const w of this.untriggered) {
+      const out = filterForWatcher(w, evs);
+      if (out.length > 0) w.deliver(out);
+    }
+    if (this.triggered.size === 0) return;
+    const values = new Set<string>();
+    for (const ev of evs) {
+      values.add(this.trigger!(ev.entry.obj));
+      if (ev.prev) values.add(this.trigger!(ev.prev.obj));
+    }
+    for (const v of values) {
+      const set = this.triggered.get(v);
+      if (!set) continue;
+      for (const w of set) {
+        const out = filterForWatcher(w, evs);
+        if (out.length > 0) w.deliver(out);
+      }
+    }
   }
 
   record(ev: CacheEvent): void {
@@ -181,7 +261,7 @@ export class ObjectCache {
       const entry = resource ? this.toEntry(kv, kv.modRevision) : undefined;
       if (!resource || !entry) continue;
       let st = fresh.get(resource);
-      if (!st) fresh.set(resource, (st = new ResourceState(listed.revision)));
+      if (!st) fresh.set(resource, (st = new ResourceState(listed.revision, TRIGGER_FIELDS[resource]?.value)));
       st.put(entry);
     }
     // Watchers that registered while a relist was under way follow the old state: end them too,
@@ -256,13 +336,13 @@ export class ObjectCache {
   private closeWatchers(err?: Error): void {
     for (const s of this.resources.values()) {
       for (const w of s.watchers) w.close(err);
-      s.watchers.clear();
+      s.clearWatchers();
     }
   }
 
   private state(resource: string): ResourceState {
     let s = this.resources.get(resource);
-    if (!s) this.resources.set(resource, (s = new ResourceState(this.startRev)));
+    if (!s) this.resources.set(resource, (s = new ResourceState(this.startRev, TRIGGER_FIELDS[resource]?.value)));
     return s;
   }
 
@@ -308,12 +388,7 @@ export class ObjectCache {
       if (!list) byResource.set(s, (list = []));
       list.push(cacheEvent);
     }
-    for (const [s, evs] of byResource) {
-      for (const w of s.watchers) {
-        const out = filterForWatcher(w, evs);
-        if (out.length > 0) w.deliver(out);
-      }
-    }
+    for (const [s, evs] of byResource) s.dispatch(evs);
     this.wakeRevisionWaiters();
   }
 
@@ -385,6 +460,21 @@ export class ObjectCache {
     }
   }
 
+  /**
+   * Entries whose trigger field has `value` (in no particular order), when the resource has a
+   * trigger field; undefined otherwise (the caller scans).
+   */
+  scanTrigger(resource: string, namespace: string, value: string): CacheEntry[] | undefined {
+    const s = this.resources.get(resource);
+    if (!s) return TRIGGER_FIELDS[resource] ? [] : undefined;
+    if (!s.trigger) return undefined;
+    const bucket = s.byTrigger.get(value);
+    if (!bucket) return [];
+    const out: CacheEntry[] = [];
+    for (const e of bucket.values()) if (!namespace || e.namespace === namespace) out.push(e);
+    return out;
+  }
+
   /** Revision of the last change to a resource (0 if none since start). */
   lastChange(resource: string): number {
     return this.resources.get(resource)?.lastChangeRev ?? 0;
@@ -411,9 +501,9 @@ export class ObjectCache {
       const out = filterForWatcher(watcher, replay);
       if (out.length > 0) watcher.deliver(out);
     }
-    s.watchers.add(watcher);
+    s.addWatcher(watcher);
     return () => {
-      s.watchers.delete(watcher);
+      s.removeWatcher(watcher);
     };
   }
 

@@ -17,6 +17,8 @@ export interface WatchParams {
   resource: string;
   namespace: string;
   filter: (obj: StoredObject) => boolean;
+  /** The value the selector pins the resource's trigger field to (see TRIGGER_FIELDS). */
+  trigger?: string;
   /** undefined/'' and '0' mean "start with the current state". */
   resourceVersion: string | undefined;
   allowBookmarks: boolean;
@@ -47,6 +49,7 @@ export async function* watchCache(cache: ObjectCache, p: WatchParams): AsyncGene
   };
   const watcher: CacheWatcher = {
     namespace: p.namespace,
+    ...(p.trigger !== undefined ? { trigger: p.trigger } : {}),
     matches: p.filter,
     deliver(events) {
       if (ended) return;
@@ -77,7 +80,8 @@ export async function* watchCache(cache: ObjectCache, p: WatchParams): AsyncGene
   try {
     if (fromState) {
       const rev = cache.revision;
-      for (const e of cache.scan(p.resource, p.namespace)) {
+      const indexed = p.trigger !== undefined ? cache.scanTrigger(p.resource, p.namespace, p.trigger) : undefined;
+      for (const e of indexed ?? cache.scan(p.resource, p.namespace)) {
         if (p.filter(e.obj)) queue.push({ kind: 'event', delivery: { type: 'ADDED', entry: e, rev: e.rev } });
       }
       if (p.sendInitialEvents) queue.push({ kind: 'bookmark', rev, initialEventsEnd: true });
