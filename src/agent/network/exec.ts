@@ -3,10 +3,10 @@
  * the proxy: argv only (no shell), stdin for batches, and errors that carry the tool's stderr so a
  * failed setup says what the kernel refused.
  */
-import { execFile } from 'node:child_process';
 import { access, constants } from 'node:fs/promises';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { runCommand } from './command-runner.js';
 
 export class NetworkCommandError extends Error {
   constructor(
@@ -20,15 +20,10 @@ export class NetworkCommandError extends Error {
 }
 
 /** Runs `file args…`, feeding `input` on stdin; resolves with stdout, rejects with stderr. */
-export function run(file: string, args: string[], input?: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(file, args, { maxBuffer: 64 * 1024 * 1024, timeout: 30_000 }, (err, stdout, stderr) => {
-      if (err) reject(new NetworkCommandError(`${file} ${args.join(' ')}`.slice(0, 300), String(stderr), (err as NodeJS.ErrnoException).code ?? null));
-      else resolve(String(stdout));
-    });
-    child.stdin?.on('error', () => undefined);
-    if (input !== undefined) child.stdin?.end(input);
-  });
+export async function run(file: string, args: string[], input?: string): Promise<string> {
+  const r = await runCommand(file, args, input);
+  if (!r.ok) throw new NetworkCommandError(`${file} ${args.join(' ')}`.slice(0, 300), r.stderr, r.code);
+  return r.stdout;
 }
 
 /** Like run, but a failure is returned as undefined (cleanup of what may already be gone). */

@@ -10,7 +10,7 @@
  * address, and a pod's address is freed when its network is torn down.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cidrAddress, formatCidr, parseCidr, type Cidr } from '../../api/cidr.js';
 import { ipJson, run, tryRun, writeSysctl } from './exec.js';
@@ -118,14 +118,20 @@ export class NodeNetwork {
     const name = this.netnsName(podUid);
     const veth = this.vethName(podUid);
     try {
-      await tryRun('ip', ['netns', 'del', name]);
-      await tryRun('ip', ['link', 'del', veth]);
-      await run('ip', ['netns', 'add', name]);
-      await run('ip', ['link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', name]);
+      // Leftovers of an earlier attempt (a crash between the steps) go first.
+      if ((await exists(`/run/netns/${name}`)) || (await exists(`/sys/class/net/${veth}`))) {
+        await tryRun('ip', ['netns', 'del', name]);
+        await tryRun('ip', ['link', 'del', veth]);
+      }
+      // Two `ip` batches, host side then the pod's side: every command is a process to start.
       // Hairpin on the bridge port (the bridge plugin's hairpinMode, kubelet's hairpin-veth): a
       // pod reaching itself through a Service or host port gets its packet back out of the port
       // it came in on, which a bridge refuses otherwise when br_netfilter bridges the DNAT'ed frame.
-      await run('ip', ['-b', '-'], [`link set ${veth} master ${this.bridge}`, `link set ${veth} type bridge_slave hairpin on`, `link set ${veth} up`].join('\n') + '\n');
+      await run(
+        'ip',
+        ['-b', '-'],
+        [`netns add ${name}`, `link add ${veth} type veth peer name eth0 netns ${name}`, `link set ${veth} master ${this.bridge}`, `link set ${veth} type bridge_slave hairpin on`, `link set ${veth} up`].join('\n') + '\n',
+      );
       await run('ip', ['-n', name, '-b', '-'], [`link set lo up`, `addr add ${ip}/${this.cidr.prefix} dev eth0`, `link set eth0 up`, `route add default via ${this.gateway}`].join('\n') + '\n');
     } catch (err) {
       await tryRun('ip', ['netns', 'del', name]);
@@ -141,9 +147,13 @@ export class NodeNetwork {
   /** Removes the pod's namespace (ending what still runs in it), link and address. */
   async tearDown(podUid: string): Promise<void> {
     const name = this.netnsName(podUid);
-    await killNetnsProcesses(name);
-    await tryRun('ip', ['netns', 'del', name]);
-    await tryRun('ip', ['link', 'del', this.vethName(podUid)]);
+    if (await exists(`/run/netns/${name}`)) {
+      await killNetnsProcesses(name);
+      await tryRun('ip', ['netns', 'del', name]);
+    }
+    // Deleting the namespace deletes the pair with its eth0; a host end left alone is removed.
+    const veth = this.vethName(podUid);
+    if (await exists(`/sys/class/net/${veth}`)) await tryRun('ip', ['link', 'del', veth]);
     const att = this.byPod.get(podUid);
     this.byPod.delete(podUid);
     if (att) await rm(join(this.ipsDir, att.ip), { force: true });
@@ -184,5 +194,14 @@ export class NodeNetwork {
     });
     this.ipLock = next.catch(() => undefined);
     return next;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
   }
 }
