@@ -4,8 +4,6 @@
  * restarts, a pod ignoring SIGTERM killed after its grace period with nothing left behind); the
  * kubelet's events in `kubectl describe`; a second agent joining with the node token; and an
  * agent killed with -9 whose pods keep running, unrestarted, when it comes back.
- *
- * Until the scheduler lands, pods are bound with pods/binding when nobody else binds them.
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -40,13 +38,8 @@ describe('nodes and pods with kubectl', { skip: kubectlUnavailable() }, () => {
     await c.k(['apply', '-f', '-'], { input: yaml });
   };
   /** Binds a pod to `node` unless a scheduler already did. */
-  const bind = async (pod: string, node: string): Promise<void> => {
-    await new Promise((r) => setTimeout(r, 300));
-    if (await jsonpath(['pod', pod], '{.spec.nodeName}')) return;
-    const binding = JSON.stringify({ apiVersion: 'v1', kind: 'Binding', metadata: { name: pod }, target: { apiVersion: 'v1', kind: 'Node', name: node } });
-    const r = await c.kubectl(['create', '--raw', `/api/v1/namespaces/default/pods/${pod}/binding`, '-f', '-'], { input: binding });
-    if (r.code !== 0 && !(await jsonpath(['pod', pod], '{.spec.nodeName}'))) throw new Error(`binding ${pod}: ${r.stderr}`);
-  };
+  /** The scheduler places every pod here (which node does not matter to these tests). */
+  const scheduled = (pod: string) => waitFor(async () => (await jsonpath(['pod', pod], '{.spec.nodeName}')) || undefined, 20_000, `${pod} scheduled`);
   const phase = (pod: string) => jsonpath(['pod', pod], '{.status.phase}');
   const nodeOf = (pod: string) => jsonpath(['pod', pod], '{.spec.nodeName}');
 
@@ -82,7 +75,7 @@ describe('nodes and pods with kubectl', { skip: kubectlUnavailable() }, () => {
 
   test('kubectl run busybox -- sh -c "echo hi" completes and logs hi', async () => {
     await k(['run', 'hello', '--image=busybox', '--restart=Never', '--', 'sh', '-c', 'echo hi']);
-    await bind('hello', 'node-2');
+    await scheduled('hello');
     await waitFor(async () => (await phase('hello')) === 'Succeeded', 20_000, 'hello Succeeded');
     assert.match(await k(['get', 'pod', 'hello']), /hello\s+0\/1\s+Completed\s+0\s+/);
     const logs = await c.kubectl(['logs', 'hello']);
@@ -102,7 +95,7 @@ describe('nodes and pods with kubectl', { skip: kubectlUnavailable() }, () => {
 
   test('a crashing pod shows Error, then CrashLoopBackOff with growing RESTARTS and a BackOff event', async () => {
     await k(['run', 'crash', '--image=busybox', '--', 'sh', '-c', 'echo boom; exit 1']);
-    await bind('crash', 'node-1');
+    await scheduled('crash');
     const statuses = new Set<string>();
     await waitFor(async () => {
       const row = (await k(['get', 'pod', 'crash', '--no-headers'])).trim().split(/\s+/);
@@ -130,9 +123,10 @@ spec:
     image: busybox
     command: ["sh", "-c", "trap 'echo ignoring TERM' TERM; sleep 1000 ${marker} & echo started; while true; do sleep 0.1; done"]
 `);
-    await bind('stubborn', 'node-3');
+    await scheduled('stubborn');
     await waitFor(async () => (await phase('stubborn')) === 'Running' && processesWith(marker).length > 0, 20_000, 'stubborn running');
-    await new Promise((r) => setTimeout(r, 300)); // let the shell install its trap
+    // The shell prints "started" once its trap is installed.
+    await waitFor(async () => (await c.kubectl(['logs', 'stubborn'])).stdout.includes('started') || undefined, 10_000, 'the trap installed');
     const started = Date.now();
     await k(['delete', 'pod', 'stubborn', '--wait=true']);
     const took = Date.now() - started;
@@ -185,13 +179,16 @@ spec:
     } finally {
       for (const a of agents) if (a.exitCode === null && a.signalCode === null) a.kill('SIGTERM');
       await Promise.all(agents.map((a) => (a.exitCode === null && a.signalCode === null ? new Promise((r) => a.once('exit', r)) : undefined)));
+      // The stopped agent's node would stay Ready until its grace period ran out, and the scheduler
+      // could place the next test's pod there: remove it, as an admin retiring a node does.
+      await c.kubectl(['delete', 'node', 'extra', '--ignore-not-found']);
       await rm(dir, { recursive: true, force: true });
     }
   });
 
   test('a container without command on an unmapped image gets CreateContainerError saying how to fix it', async () => {
     await k(['run', 'nocmd', '--image=nginx']);
-    await bind('nocmd', 'node-1');
+    await scheduled('nocmd');
     const waiting = await waitFor(async () => {
       const w = await jsonpath(['pod', 'nocmd'], '{.status.containerStatuses[0].state.waiting.reason}|{.status.containerStatuses[0].state.waiting.message}');
       return w.startsWith('CreateContainerError') ? w : undefined;

@@ -37,6 +37,8 @@ function httpCall(port: number, path: string, body?: string): Promise<{ status: 
       res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
     });
     req.on('error', reject);
+    // A stuck forward fails the test instead of hanging the suite.
+    req.setTimeout(30_000, () => req.destroy(new Error(`no answer on 127.0.0.1:${port}${path} within 30 s`)));
     req.end(body);
   });
 }
@@ -44,7 +46,7 @@ function httpCall(port: number, path: string, body?: string): Promise<{ status: 
 /** An HTTP server in the pod that answers `<url> <request body>` (node runs on the "node"). */
 const ECHO_SERVER = `require('http').createServer((q, s) => { let b = ''; q.on('data', (d) => (b += d)); q.on('end', () => s.end(q.url + ' ' + b)); }).listen(Number(process.argv[1]), '127.0.0.1');`;
 
-describe('pod streams through skiff server with the real kubectl', { skip: kubectlUnavailable() || kubectlUnavailable(OLDEST_KUBECTL) || kubectlUnavailable(NEWEST_KUBECTL) }, () => {
+describe('pod streams through skiff server with the real kubectl', { timeout: 300_000, skip: kubectlUnavailable() || kubectlUnavailable(OLDEST_KUBECTL) || kubectlUnavailable(NEWEST_KUBECTL) }, () => {
   let c: TestCluster;
   let tmp: string;
   let webPort: number;
