@@ -5,7 +5,7 @@
  * a run are over that run's samples. Figures are reported, never asserted: shared machines are
  * noisy, so the output also records the machine's load.
  *
- *   npm run bench [-- --quick] [--out FILE] [--only a,b] [--skip a,b]
+ *   npm run bench [-- --quick] [--out FILE] [--only a,b] [--skip a,b] [--markdown]
  *
  * Prints a table on stdout (progress on stderr); with --out writes JSON: every figure nested by
  * its dotted key (`serverStart.readyMs` is `json.serverStart.readyMs`), plus `runs` (each run's
@@ -35,12 +35,13 @@ import { serverStart } from './scenarios/server-start.js';
  */
 export const GROUPS: Scenario[][] = [[serverStart], [podStartup], [scheduler], [rsScale], [api], [idle, cron], [scale], [proxy]];
 
-const USAGE = `Usage: npm run bench [-- --quick] [--out FILE] [--only a,b] [--skip a,b]
+const USAGE = `Usage: npm run bench [-- --quick] [--out FILE] [--only a,b] [--skip a,b] [--markdown]
 
   --quick      smaller sizes and single runs: the whole suite in under 5 minutes on 2 cores
                (scale is not grown: its figures come from the scheduler scenario's cluster)
   --out FILE   write the figures as JSON
   --only LIST  run only these scenarios; --skip LIST: all but these
+  --markdown   also print the table as Markdown (the README's Benchmarks section)
 
 Scenarios:
 ${GROUPS.flat()
@@ -55,6 +56,7 @@ async function main(): Promise<void> {
       out: { type: 'string' },
       only: { type: 'string' },
       skip: { type: 'string' },
+      markdown: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -116,6 +118,7 @@ async function main(): Promise<void> {
   const display: Record<string, number | undefined> = {};
   for (const d of FIGURES) if (d.key in figures || ran.has(d.key.split('.')[0] as string)) display[d.key] = figures[d.key];
   process.stdout.write(`\n${renderTable(display, false)}\n`);
+  if (values.markdown) process.stdout.write(`\n${renderTable(display, true)}\n`);
   if (notes.length) process.stdout.write(`\nNotes:\n${notes.map((n) => `  - ${n}`).join('\n')}\n`);
   if (failures.length) process.stdout.write(`\nFailed:\n${failures.map((n) => `  - ${n.split('\n')[0]}`).join('\n')}\n`);
 

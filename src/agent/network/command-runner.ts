@@ -37,6 +37,8 @@ export interface CommandResult {
 
 const CHILD = fileURLToPath(new URL('./command-runner-child.js', import.meta.url));
 const TIMEOUT_MS = 30_000;
+/** An idle helper exits after this long (its ~40 MB are not worth keeping for a quiet node). */
+const IDLE_EXIT_MS = 5_000;
 const MAX_BUFFER = 64 * 1024 * 1024;
 
 class CommandRunner {
@@ -45,11 +47,13 @@ class CommandRunner {
   private nextId = 1;
   private readonly pending = new Map<number, (r: CommandResult) => void>();
   private unavailable = !existsSync(CHILD);
+  private idleTimer: NodeJS.Timeout | undefined;
 
   run(file: string, args: string[], input: string | undefined): Promise<CommandResult> {
     const child = this.unavailable ? undefined : this.ensure();
     if (!child) return direct(file, args, input);
     const id = this.nextId++;
+    clearTimeout(this.idleTimer);
     return new Promise((resolve) => {
       this.pending.set(id, resolve);
       if (this.pending.size === 1) this.ref(true);
@@ -99,9 +103,22 @@ class CommandRunner {
       const done = this.pending.get(reply.id);
       if (!done) continue;
       this.pending.delete(reply.id);
-      if (this.pending.size === 0) this.ref(false);
+      if (this.pending.size === 0) this.idle();
       done({ ok: reply.ok, code: reply.code, stdout: reply.stdout, stderr: reply.stderr });
     }
+  }
+
+  /** Nothing in flight: stop holding the event loop, and end the helper if it stays idle. */
+  private idle(): void {
+    this.ref(false);
+    clearTimeout(this.idleTimer);
+    const child = this.child;
+    this.idleTimer = setTimeout(() => {
+      if (this.child !== child || this.pending.size > 0) return;
+      this.child = undefined;
+      child?.stdin?.end();
+    }, IDLE_EXIT_MS);
+    this.idleTimer.unref();
   }
 
   private onExit(child: ChildProcess): void {
