@@ -9,26 +9,13 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
-import { readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCluster, SKIFF_BIN, type TestCluster } from '../helpers/cluster.js';
 import { kubectlUnavailable } from '../helpers/kubectl.js';
 import { waitFor } from '../helpers/in-process.js';
+import { processesWith } from '../helpers/processes.js';
 
-/** Processes whose command line contains `marker` (zombies have none). */
-function processesWith(marker: string): number[] {
-  const out: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      if (readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(marker)) out.push(Number(d));
-    } catch {
-      /* gone */
-    }
-  }
-  return out;
-}
 
 describe('nodes and pods with kubectl', { skip: kubectlUnavailable() }, () => {
   let c: TestCluster;

@@ -15,7 +15,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { chownSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { chownSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -24,23 +24,12 @@ import { kubectlUnavailable } from '../helpers/kubectl.js';
 import { waitFor } from '../helpers/in-process.js';
 import { bestThroughput, get, tryConnect } from '../helpers/net.js';
 import { clusterIPLabel, instanceId, nftTable, podNetworkingAvailable } from '../../src/agent/network/host-network.js';
+import { processesWith } from '../helpers/processes.js';
 
 const net = await podNetworkingAvailable();
 const kubectlSkip = kubectlUnavailable();
 const isRoot = process.getuid?.() === 0;
 
-function processesWith(marker: string): number[] {
-  const out: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      if (readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(marker)) out.push(Number(d));
-    } catch {
-      /* gone */
-    }
-  }
-  return out;
-}
 
 describe('userspace service proxy (--proxy-mode userspace) with pod namespaces', { skip: kubectlSkip || (net.ok ? false : `pod networking unavailable: ${net.why}`), timeout: 300_000 }, () => {
   let c: TestCluster;

@@ -11,70 +11,18 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { connect } from 'node:net';
-import { get as httpGet } from 'node:http';
+import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { kubectlUnavailable } from '../helpers/kubectl.js';
 import { waitFor } from '../helpers/in-process.js';
 import { instanceId, nftTable, podNetworkingAvailable } from '../../src/agent/network/host-network.js';
 import { defaultNodeIP } from '../../src/agent/machine-info.js';
+import { processesWith } from '../helpers/processes.js';
+import { get, throughput } from '../helpers/net.js';
 
 const net = await podNetworkingAvailable();
 const skip = kubectlUnavailable() || (net.ok ? false : `pod networking unavailable: ${net.why}`);
-
-function processesWith(marker: string): number[] {
-  const out: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      if (readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(marker)) out.push(Number(d));
-    } catch {
-      /* gone */
-    }
-  }
-  return out;
-}
-
-/** One GET on a fresh connection (a kept-alive one would stick to one backend). */
-function get(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = httpGet(url, { agent: false, timeout: 3000 }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => resolve(body.trim()));
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out`)));
-    req.on('error', reject);
-  });
-}
-
-/** Sends `bytes` to host:port and waits for the sink's byte count; returns MB/s. */
-function throughput(host: string, port: number, bytes: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const chunk = Buffer.alloc(1 << 20, 7);
-    const s = connect({ host, port });
-    const started = performance.now();
-    let sent = 0;
-    let reply = '';
-    const pump = (): void => {
-      while (sent < bytes) {
-        sent += chunk.length;
-        if (!s.write(chunk)) return void s.once('drain', pump);
-      }
-      s.end();
-    };
-    s.on('connect', pump);
-    s.on('data', (d) => (reply += d.toString()));
-    s.on('end', () => {
-      const secs = (performance.now() - started) / 1000;
-      if (Number(reply.trim()) !== bytes) return reject(new Error(`sink got ${reply.trim()} of ${bytes} bytes`));
-      resolve(bytes / 1e6 / secs);
-    });
-    s.on('error', reject);
-  });
-}
 
 describe('services and pod networking with kubectl on two nodes', { skip, timeout: 300_000 }, () => {
   let c: TestCluster;

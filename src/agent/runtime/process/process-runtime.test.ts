@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProcessRuntime } from './process-runtime.js';
 import type { ContainerRecord, ContainerStartRequest } from '../runtime.js';
+import { processesWith } from '../../../../test/helpers/processes.js';
 
 const isRoot = process.platform === 'linux' && process.getuid?.() === 0;
 
@@ -84,19 +85,6 @@ function liveGroupMembers(pgid: number): number[] {
   return out;
 }
 
-/** Pids whose command line contains `marker`. */
-function processesWith(marker: string): number[] {
-  const out: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      if (readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(marker)) out.push(Number(d));
-    } catch {
-      /* gone */
-    }
-  }
-  return out;
-}
 
 test('exit code, reason and CRI-format logs of stdout and stderr', async (t) => {
   const { make, req } = await setup(t);
