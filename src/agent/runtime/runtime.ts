@@ -88,6 +88,25 @@ export interface ContainerRecord {
   adopted?: boolean;
 }
 
+/** The record of a container instance just started from `req` (state running). */
+export function runningRecord(id: string, req: ContainerStartRequest, now: number): ContainerRecord {
+  return {
+    id,
+    podUid: req.podUid,
+    podNamespace: req.podNamespace,
+    podName: req.podName,
+    name: req.containerName,
+    attempt: req.attempt,
+    init: req.init,
+    specHash: req.specHash,
+    image: req.image,
+    state: 'running',
+    createdAt: now,
+    startedAt: now,
+    logPath: req.logPath,
+  };
+}
+
 /** Result of a command run to completion in a container's context. */
 export interface ExecResult {
   exitCode: number;

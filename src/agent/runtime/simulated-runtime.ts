@@ -8,6 +8,7 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Clock, TimerHandle } from '../../client/clock.js';
 import { realClock } from '../../client/clock.js';
+import { runningRecord } from './runtime.js';
 import type { ContainerRecord, ContainerRuntime, ContainerStartRequest, ExecResult } from './runtime.js';
 
 let nextId = 1;
@@ -45,21 +46,7 @@ export class SimulatedRuntime implements ContainerRuntime {
   async start(req: ContainerStartRequest): Promise<ContainerRecord> {
     const now = this.clock.now();
     const id = (nextId++).toString(16).padStart(16, '0');
-    const rec: ContainerRecord = {
-      id,
-      podUid: req.podUid,
-      podNamespace: req.podNamespace,
-      podName: req.podName,
-      name: req.containerName,
-      attempt: req.attempt,
-      init: req.init,
-      specHash: req.specHash,
-      image: req.image,
-      state: 'running',
-      createdAt: now,
-      startedAt: now,
-      logPath: req.logPath,
-    };
+    const rec: ContainerRecord = runningRecord(id, req, now);
     this.records.set(id, rec);
     const list = this.byPod.get(req.podUid) ?? [];
     list.push(rec);

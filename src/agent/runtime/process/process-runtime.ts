@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../../../client/log.js';
 import { silentLogger } from '../../../client/log.js';
+import { runningRecord } from '../runtime.js';
 import type { ContainerRecord, ContainerRuntime, ContainerStartRequest, ExecResult, ExecSpec, StreamExecOptions } from '../runtime.js';
 import { CgroupManager, detectCgroups, type ContainerCgroups } from './cgroups.js';
 import { checkExecutable, execArgv, runInContainer, spawnInContainer } from './container-exec.js';
@@ -175,21 +176,7 @@ export class ProcessRuntime implements ContainerRuntime {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     await mkdir(dirname(req.logPath), { recursive: true });
     const now = Date.now();
-    const rec: ContainerRecord = {
-      id,
-      podUid: req.podUid,
-      podNamespace: req.podNamespace,
-      podName: req.podName,
-      name: req.containerName,
-      attempt: req.attempt,
-      init: req.init,
-      specHash: req.specHash,
-      image: req.image,
-      state: 'running',
-      createdAt: now,
-      startedAt: now,
-      logPath: req.logPath,
-    };
+    const rec: ContainerRecord = runningRecord(id, req, now);
     const cfg: ShimConfig = {
       id,
       command: req.command,
