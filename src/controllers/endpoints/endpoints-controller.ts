@@ -18,6 +18,7 @@ import { runWorkers, type SyncResult } from '../../client/workers.js';
 import { formatTime } from '../../client/clock.js';
 import type { Controller, ControllerContext } from '../controller.js';
 import { findPort, HEADLESS_LABEL, LAST_CHANGE_TRIGGER_TIME, managesEndpoints, podReadyForService, podServiceHostname, podsSelected, shouldPodBeInEndpoints, wirePodEvents } from './endpoint-utils.js';
+import { jsonEqual } from '../../api/patch/go-json.js';
 
 /** maxCapacity of an Endpoints object. */
 export const MAX_ENDPOINT_ADDRESSES = 1000;
@@ -131,7 +132,7 @@ export class EndpointsController implements Controller {
       const annotations: Record<string, string> = { ...(current?.metadata?.annotations ?? {}) };
       if (truncated) annotations[OVER_CAPACITY_ANNOTATION] = 'truncated';
       else delete annotations[OVER_CAPACITY_ANNOTATION];
-      if (current && same(current.subsets ?? [], subsets) && same(current.metadata?.labels ?? {}, labels) && same(current.metadata?.annotations ?? {}, annotations)) return;
+      if (current && jsonEqual(current.subsets ?? [], subsets) && jsonEqual(current.metadata?.labels ?? {}, labels) && jsonEqual(current.metadata?.annotations ?? {}, annotations)) return;
       annotations[LAST_CHANGE_TRIGGER_TIME] = formatTime(ctx.clock.now());
       const next: Endpoints = {
         apiVersion: 'v1',
@@ -152,14 +153,4 @@ export class EndpointsController implements Controller {
     };
     await runWorkers(queue, ctx.workers, sync, signal, { logger: ctx.logger.child({ controller: this.name }) });
   }
-}
-
-function same(a: unknown, b: unknown): boolean {
-  return JSON.stringify(sortKeys(a)) === JSON.stringify(sortKeys(b));
-}
-
-function sortKeys(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortKeys);
-  if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v as object).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]));
-  return v;
 }

@@ -21,6 +21,7 @@ import type { Controller, ControllerContext } from '../controller.js';
 import { compareIP } from '../endpoints/endpoints-controller.js';
 import { findPort, HEADLESS_LABEL, LAST_CHANGE_TRIGGER_TIME, managesEndpoints, podServiceHostname, podsSelected, shouldPodBeInEndpoints, wirePodEvents } from '../endpoints/endpoint-utils.js';
 import { isPodReady } from '../lib/pod-utils.js';
+import { jsonEqual } from '../../api/patch/go-json.js';
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 export const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
@@ -141,7 +142,7 @@ export class EndpointSliceController implements Controller {
         const k = portsKey(w.ports);
         const i = unused.findIndex((s) => portsKey(s.ports ?? []) === k);
         const cur = i >= 0 ? unused.splice(i, 1)[0] : undefined;
-        if (cur && same(cur.endpoints ?? [], w.endpoints) && same(cur.metadata?.labels ?? {}, labels)) continue;
+        if (cur && jsonEqual(cur.endpoints ?? [], w.endpoints) && jsonEqual(cur.metadata?.labels ?? {}, labels)) continue;
         const body: EndpointSlice = {
           apiVersion: 'discovery.k8s.io/v1',
           kind: 'EndpointSlice',
@@ -168,14 +169,4 @@ export class EndpointSliceController implements Controller {
     };
     await runWorkers(queue, ctx.workers, sync, signal, { logger: ctx.logger.child({ controller: this.name }) });
   }
-}
-
-function same(a: unknown, b: unknown): boolean {
-  return JSON.stringify(sortKeys(a)) === JSON.stringify(sortKeys(b));
-}
-
-function sortKeys(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortKeys);
-  if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v as object).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]));
-  return v;
 }
