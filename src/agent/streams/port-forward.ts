@@ -144,6 +144,11 @@ async function forward(data: SpdyStream, error: SpdyStream, port: number, opts: 
   });
   sockets.delete(socket);
   socket.destroy();
+  // Whatever the client still sends on this stream is dropped. Left paused (the pod connection
+  // pushed back, then closed), the stream would stop the session reading its connection, and
+  // with it every other forwarded connection of this port-forward.
+  data.removeAllListeners('data');
+  data.resume();
   if (!data.writableEnded && !data.destroyed && data.resetStatus === undefined) data.end();
   if (!error.writableEnded && !error.destroyed && error.resetStatus === undefined) error.end();
 }

@@ -230,6 +230,37 @@ describe('kubelet streams endpoints', () => {
     assert.equal(JSON.parse(r.error).status, 'Success');
   });
 
+  test('port-forward: a connection the pod closes while the client is still sending does not stall the others', async () => {
+    // The pod reads nothing, so the agent's writes back up and the stream pauses; then it hangs up.
+    const slammer = createServer((sock) => setTimeout(() => sock.destroy(), 300));
+    await new Promise<void>((r) => slammer.listen(0, '127.0.0.1', () => r()));
+    const slamPort = (slammer.address() as AddressInfo).port;
+    const up = await spdyUpgrade(port, '/portForward/default/p', ['portforward.k8s.io'], { authorization: AUTH });
+    const s = up.session!;
+    try {
+      const error1 = await s.createStream({ streamType: 'error', port: String(slamPort), requestID: '1' });
+      error1.end();
+      error1.resume();
+      const data1 = await s.createStream({ streamType: 'data', port: String(slamPort), requestID: '1' });
+      data1.on('error', () => undefined);
+      const ended = new Promise((r) => data1.once('end', r));
+      data1.resume();
+      const chunk = Buffer.alloc(1 << 20, 1);
+      for (let i = 0; i < 32; i++) data1.write(chunk);
+      await ended;
+      // Another connection of the same port-forward still gets through.
+      const error2 = await s.createStream({ streamType: 'error', port: String(echoPort), requestID: '2' });
+      error2.end();
+      const data2 = await s.createStream({ streamType: 'data', port: String(echoPort), requestID: '2' });
+      data2.end('req-2');
+      const answer = await Promise.race([readAll(data2), new Promise<string>((r) => setTimeout(() => r('(stalled)'), 10_000).unref())]);
+      assert.equal(answer, 'pong:req-2');
+    } finally {
+      s.destroy();
+      slammer.close();
+    }
+  });
+
   test('port-forward over SPDY and over the WebSocket tunnel; a closed port is reported on the error stream', async () => {
     const forward = async (s: import('../../api/streams/spdy/session.js').SpdySession, id: number, p: number) => {
       const error = await s.createStream({ streamType: 'error', port: String(p), requestID: String(id) });
