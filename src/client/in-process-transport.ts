@@ -136,10 +136,9 @@ class InProcessTransport implements Transport {
  */
 async function* pipeStream<T>(source: AsyncIterable<T>, conn: AbortController, done: () => void): AsyncGenerator<T> {
   const it = source[Symbol.asyncIterator]();
-  const aborted = abortPromise(conn.signal).catch(() => undefined);
   try {
     for (;;) {
-      const next = await Promise.race([it.next(), aborted]);
+      const next = await nextUnlessAborted(it, conn.signal);
       if (next === undefined || conn.signal.aborted) return;
       if (next.done) return;
       yield next.value;
@@ -150,6 +149,29 @@ async function* pipeStream<T>(source: AsyncIterable<T>, conn: AbortController, d
     // Do not await: a handler generator blocked on its own events would hang us here.
     void Promise.resolve(it.return?.()).catch(() => undefined);
   }
+}
+
+/**
+ * The iterator's next result, or undefined once `signal` aborts. Not `Promise.race` against one
+ * abort promise for the whole stream: every race leaves a reaction on that promise holding its
+ * result, so a long watch would keep every event it ever delivered.
+ */
+function nextUnlessAborted<T>(it: AsyncIterator<T>, signal: AbortSignal): Promise<IteratorResult<T> | undefined> {
+  if (signal.aborted) return Promise.resolve(undefined);
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => resolve(undefined);
+    signal.addEventListener('abort', onAbort, { once: true });
+    it.next().then(
+      (r) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(r);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
 }
 
 function abortPromise(signal: AbortSignal): Promise<never> {
