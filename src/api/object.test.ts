@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { clone, deepFreeze } from './object.js';
+import { clone, deepFreeze, deepFreezeSharing } from './object.js';
 
 test('clone copies JSON values deeply, as structuredClone does', () => {
   const pod = {
@@ -50,4 +50,19 @@ test('clone hands values that are not plain data to structuredClone', () => {
   assert.equal(copy.m.get('k'), 1);
   assert.equal(clone(null), null);
   assert.equal(clone('s'), 's');
+});
+
+test('deepFreezeSharing freezes everything and shares one empty object for every {} leaf', () => {
+  type Doc = { metadata: { managedFields: Array<{ fieldsV1: { 'f:spec': Record<string, Record<string, unknown>> } }> }; list: object[]; empty: object };
+  const text = '{"metadata":{"managedFields":[{"fieldsV1":{"f:spec":{"f:image":{},"f:ports":{"k:{\\"port\\":80}":{}}}}}]},"list":[{},{"x":1}],"empty":{}}';
+  const a = JSON.parse(text) as Doc;
+  const b = JSON.parse('{"other":{}}') as { other: object };
+  assert.equal(deepFreezeSharing(a), a);
+  deepFreezeSharing(b);
+  const spec = a.metadata.managedFields[0]!.fieldsV1['f:spec'];
+  assert.equal(spec['f:image'], b.other, 'one shared {}');
+  assert.equal(spec['f:ports']!['k:{"port":80}'], a.empty);
+  assert.equal(a.list[0], a.empty);
+  assert.ok(Object.isFrozen(a) && Object.isFrozen(spec) && Object.isFrozen(a.list[1]));
+  assert.equal(JSON.stringify(a), text);
 });

@@ -97,3 +97,36 @@ export function deepFreeze<T>(value: T): T {
   }
   return value;
 }
+
+/** The one empty object frozen objects share (see deepFreezeSharing). */
+const EMPTY_OBJECT: Readonly<Record<string, never>> = Object.freeze({});
+
+function isEmptyPlainObject(v: unknown): boolean {
+  if (!v || typeof v !== 'object' || Array.isArray(v) || Object.getPrototypeOf(v) !== Object.prototype) return false;
+  for (const _ in v) return false;
+  return true;
+}
+
+/**
+ * deepFreeze for parsed JSON that many copies stay in memory of (the watch cache): every empty
+ * object becomes one shared frozen `{}`. Managed fields are mostly such leaves (`"f:image": {}`):
+ * a pod carries about a hundred, a quarter of its parsed size.
+ */
+export function deepFreezeSharing<T>(value: T): T {
+  if (!value || typeof value !== 'object' || Object.isFrozen(value)) return value;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
+      if (isEmptyPlainObject(v)) value[i] = EMPTY_OBJECT;
+      else deepFreezeSharing(v);
+    }
+  } else {
+    const o = value as Record<string, unknown>;
+    for (const k in o) {
+      const v = o[k];
+      if (isEmptyPlainObject(v)) o[k] = EMPTY_OBJECT;
+      else deepFreezeSharing(v);
+    }
+  }
+  return Object.freeze(value);
+}

@@ -17,14 +17,19 @@ import type { Store, StoreEvent, KeyValue } from '../../storage/store.js';
 import { CompactedError } from '../../storage/store.js';
 import type { StoredObject } from '../../api/object.js';
 import { StatusError } from '../../api/errors.js';
-import { deepFreeze } from '../../api/object.js';
+import { deepFreezeSharing } from '../../api/object.js';
 import { REGISTRY_PREFIX, resourceOfKey } from './keys.js';
 
-/** Minimum number of recent events kept per resource for watches that resume from a resourceVersion. */
+/**
+ * The window of recent events kept per resource for watches that resume from a resourceVersion,
+ * sized as Kubernetes' watch cache is: at least HISTORY_MIN_EVENTS, events younger than
+ * HISTORY_MIN_AGE_MS (its eventFreshDuration, 75 s) beyond that, never more than
+ * HISTORY_MAX_EVENTS (its maximum capacity, 100 × 1024). Each event holds a version of an object,
+ * so the window is memory: five minutes of a 150,000-pod bulk create kept every pod three times.
+ */
 export const HISTORY_MIN_EVENTS = 10_000;
-/** Events younger than this are kept even beyond the minimum (bounded by HISTORY_MAX_EVENTS). */
-export const HISTORY_MIN_AGE_MS = 5 * 60_000;
-export const HISTORY_MAX_EVENTS = 200_000;
+export const HISTORY_MIN_AGE_MS = 75_000;
+export const HISTORY_MAX_EVENTS = 100 * 1024;
 
 export interface CacheEntry {
   key: string;
@@ -358,7 +363,7 @@ export class ObjectCache {
     }
     obj.metadata ??= {} as StoredObject['metadata'];
     obj.metadata.resourceVersion = String(rev);
-    return { key: kv.key, namespace: namespaceOfKey(kv.key, resource), obj: deepFreeze(obj), rev };
+    return { key: kv.key, namespace: namespaceOfKey(kv.key, resource), obj: deepFreezeSharing(obj), rev };
   }
 
   private apply(events: StoreEvent[]): void {
