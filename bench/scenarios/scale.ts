@@ -68,7 +68,10 @@ export const scale: Scenario = {
           }
           held = { nodes, pods, rssMb, p99Ms: probe.p99Ms };
         } catch (err) {
-          notes.push(`scale: step ${nodes} nodes / ${pods} pods failed: ${(err as Error).message}`);
+          // Say why: a server that died (out of heap, say) shows it in its last lines.
+          const proc = server.cluster.process;
+          const died = proc.exitCode !== null || proc.signalCode !== null ? `; the server exited (${proc.exitCode ?? proc.signalCode}): ${server.cluster.logs().trim().split('\n').slice(-3).join(' | ')}` : '';
+          notes.push(`scale: step ${nodes} nodes / ${pods} pods failed: ${(err as Error).message}${died}`);
           break;
         } finally {
           await server.stop();

@@ -25,6 +25,7 @@ import { buildKubeconfig } from './kubeconfig.js';
 import { Client } from '../client/client.js';
 import { inProcessTransport } from '../client/in-process-transport.js';
 import { createLogger, type Logger, type LogLevel } from '../client/log.js';
+import { watchHeap } from './heap-watch.js';
 import { ControllerManager } from '../controllers/manager.js';
 import { allControllers, DEFAULT_CONTROLLER_FLAGS, type ControllerFlags } from '../controllers/index.js';
 import { runLeaderElectedScheduler } from '../scheduler/leader-elected-scheduler.js';
@@ -142,6 +143,7 @@ export async function runServer(flags: ServerFlags, log?: Logger): Promise<Runni
   const componentLog = baseLog;
   const systemClient = (name: string) => systemClientFor(api.handler, name, componentLog);
   const stopControllers = new AbortController();
+  watchHeap(logger, stopControllers.signal);
   const managerRun =
     flags.runControllers === false
       ? Promise.resolve()
