@@ -44,6 +44,12 @@ export interface WriteOptions {
   dryRun?: boolean;
   fieldValidation?: 'Ignore' | 'Warn' | 'Strict';
   signal?: AbortSignal;
+  /**
+   * The caller only reads the returned object, or ignores it: an in-process transport may hand
+   * over the server's frozen object instead of a copy (a status writer on every pod saves one deep
+   * copy per write).
+   */
+  readOnlyResult?: boolean;
 }
 
 export interface PatchOptions extends WriteOptions {

@@ -193,7 +193,15 @@ export class ResourceClient<T extends ObjectLike = KubeObject> {
   async patch(name: string, type: PatchType, patch: unknown, opts: PatchOptions & { subresource?: string } = {}): Promise<T> {
     const query = encodeWriteOptions(new URLSearchParams(), opts, this.defaults.fieldManager);
     if (type === 'apply' && !query.has('fieldManager')) throw new Error('server-side apply needs a fieldManager (set one on the client or in the options)');
-    const req: RestRequest = { method: 'PATCH', path: this.objectPath(name, opts.subresource), query, body: patch, contentType: PATCH_CONTENT_TYPES[type], ...sig(opts) };
+    const req: RestRequest = {
+      method: 'PATCH',
+      path: this.objectPath(name, opts.subresource),
+      query,
+      body: patch,
+      contentType: PATCH_CONTENT_TYPES[type],
+      ...sig(opts),
+      ...(opts.readOnlyResult ? { sharedObjects: true } : {}),
+    };
     return this.stamp(await this.call<T>(req, 'patch', name));
   }
 
@@ -322,7 +330,7 @@ export class ResourceClient<T extends ObjectLike = KubeObject> {
 
   /** Fills apiVersion/kind where the server left them out (list items do). */
   protected stamp<O extends ObjectLike>(obj: O): O {
-    if (obj && typeof obj === 'object' && this.info.kind && (obj as ObjectLike).kind === undefined) {
+    if (obj && typeof obj === 'object' && this.info.kind && (obj as ObjectLike).kind === undefined && !Object.isFrozen(obj)) {
       const o = obj as ObjectLike;
       o.apiVersion ??= groupVersion(this.info);
       o.kind = this.info.kind;

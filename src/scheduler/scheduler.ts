@@ -301,7 +301,7 @@ export class Scheduler {
       status: { conditions: [{ ...condition, lastProbeTime: null }], ...(nominationChanges ? { nominatedNodeName: nominated } : {}) },
     };
     try {
-      await this.opts.client.pods(pod.metadata?.namespace ?? '').patchStatus(pod.metadata?.name ?? '', 'strategic', patch);
+      await this.opts.client.pods(pod.metadata?.namespace ?? '').patchStatus(pod.metadata?.name ?? '', 'strategic', patch, { readOnlyResult: true });
     } catch (err) {
       if (!isNotFound(err) && !isConflict(err)) this.logger.warn('cannot update pod condition', { pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, error: err });
     }

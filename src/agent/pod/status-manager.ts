@@ -67,7 +67,7 @@ export class StatusManager implements PodStatusWriter {
     };
     try {
       this.writes++;
-      await this.client.pods(pod.metadata?.namespace ?? 'default').patchStatus(pod.metadata?.name ?? '', 'strategic', patch);
+      await this.client.pods(pod.metadata?.namespace ?? 'default').patchStatus(pod.metadata?.name ?? '', 'strategic', patch, { readOnlyResult: true });
       this.written.set(uid, { rv: pod.metadata?.resourceVersion ?? '', body });
     } catch (err) {
       if (isNotFound(err)) return; // deleted meanwhile: nothing to report
