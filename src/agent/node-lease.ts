@@ -36,12 +36,13 @@ export class NodeLease {
       } catch (err) {
         if (!isNotFound(err)) throw err;
         try {
-          this.lease = await leases.create({
+          const lease: Lease = {
             apiVersion: 'coordination.k8s.io/v1',
             kind: 'Lease',
             metadata: { name: this.nodeName, namespace: LEASE_NAMESPACE, ownerReferences: owner.uid ? [owner] : [] },
             spec: { holderIdentity: this.nodeName, leaseDurationSeconds: LEASE_DURATION_SECONDS, renewTime: now },
-          });
+          };
+          this.lease = await leases.create(lease, { readOnlyResult: true });
           return;
         } catch (e) {
           if (!isAlreadyExists(e)) throw e;
@@ -56,7 +57,8 @@ export class NodeLease {
       spec: { ...cur.spec, holderIdentity: this.nodeName, leaseDurationSeconds: LEASE_DURATION_SECONDS, renewTime: now },
     };
     try {
-      this.lease = await leases.update(next);
+      // Only read (spread into the next renewal): the server's frozen object will do.
+      this.lease = await leases.update(next, { readOnlyResult: true });
     } catch (err) {
       if (isConflict(err) || isNotFound(err)) this.lease = undefined; // re-read (or re-create) next time
       throw err;

@@ -150,7 +150,7 @@ export class EventRecorder {
       try {
         if (item.patch) {
           try {
-            await events.patch(item.event.metadata.name as string, 'strategic', item.patch);
+            await events.patch(item.event.metadata.name as string, 'strategic', item.patch, { readOnlyResult: true });
             return;
           } catch (err) {
             // The Event expired or was deleted: create it anew, keeping the count.
@@ -158,7 +158,7 @@ export class EventRecorder {
           }
         }
         const { resourceVersion: _rv, ...meta } = item.event.metadata;
-        await events.create({ ...item.event, metadata: meta });
+        await events.create({ ...item.event, metadata: meta }, { readOnlyResult: true });
         return;
       } catch (err) {
         if (err instanceof StatusError) {

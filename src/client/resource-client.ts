@@ -169,7 +169,7 @@ export class ResourceClient<T extends ObjectLike = KubeObject> {
   async create(obj: T, opts: WriteOptions = {}): Promise<T> {
     const ns = this.namespaceFor(obj);
     const query = encodeWriteOptions(new URLSearchParams(), opts, this.defaults.fieldManager);
-    return this.stamp(await this.call<T>({ method: 'POST', path: this.collectionPath(ns), query, body: obj, ...sig(opts) }, 'create', obj.metadata?.name));
+    return this.stamp(await this.call<T>({ method: 'POST', path: this.collectionPath(ns), query, body: obj, ...sig(opts), ...shared(opts) }, 'create', obj.metadata?.name));
   }
 
   /** PUT an object; its metadata.resourceVersion (if set) is the optimistic-concurrency precondition. */
@@ -186,7 +186,7 @@ export class ResourceClient<T extends ObjectLike = KubeObject> {
     const name = mustName(obj, this.info.groupResource);
     const query = encodeWriteOptions(new URLSearchParams(), opts, this.defaults.fieldManager);
     const path = this.objectPath(name, sub, this.namespaceFor(obj));
-    return this.stamp(await this.call<T>({ method: 'PUT', path, query, body: obj, ...sig(opts) }, 'update', name));
+    return this.stamp(await this.call<T>({ method: 'PUT', path, query, body: obj, ...sig(opts), ...shared(opts) }, 'update', name));
   }
 
   /** PATCH an object (or a subresource: `{ subresource: 'status' }`) with a patch of `type`. */
@@ -200,7 +200,7 @@ export class ResourceClient<T extends ObjectLike = KubeObject> {
       body: patch,
       contentType: PATCH_CONTENT_TYPES[type],
       ...sig(opts),
-      ...(opts.readOnlyResult ? { sharedObjects: true } : {}),
+      ...shared(opts),
     };
     return this.stamp(await this.call<T>(req, 'patch', name));
   }
@@ -353,6 +353,10 @@ export class ResourceClient<T extends ObjectLike = KubeObject> {
 
 function sig(opts: { signal?: AbortSignal }): { signal?: AbortSignal } {
   return opts.signal ? { signal: opts.signal } : {};
+}
+
+function shared(opts: { readOnlyResult?: boolean }): { sharedObjects?: true } {
+  return opts.readOnlyResult ? { sharedObjects: true } : {};
 }
 
 function mustName(obj: ObjectLike, gr: string): string {
