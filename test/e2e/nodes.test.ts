@@ -155,8 +155,14 @@ spec:
       await new Promise((r) => agents[0]!.once('exit', r));
       await new Promise((r) => setTimeout(r, 500));
       assert.deepEqual(processesWith(marker), pids, 'the container outlives its agent');
+      const restartedAt = Date.now();
       startAgent();
-      await new Promise((r) => setTimeout(r, 3000));
+      // The new agent serves the container's log once it has re-adopted it, and renews the Lease.
+      await waitFor(async () => {
+        const logs = await c.kubectl(['logs', 'survivor', '--tail=1']);
+        const renewed = Date.parse(await jsonpath(['lease', '-n', 'kube-node-lease', 'extra'], '{.spec.renewTime}'));
+        return logs.code === 0 && logs.stdout.trim() === 'alive' && renewed >= restartedAt - 1000;
+      }, 20_000, 'the restarted agent serving the survivor');
       assert.equal(await phase('survivor'), 'Running');
       assert.equal(await jsonpath(['pod', 'survivor'], '{.status.containerStatuses[0].restartCount}'), '0');
       assert.equal(await jsonpath(['pod', 'survivor'], '{.status.containerStatuses[0].containerID}'), before);
