@@ -144,11 +144,8 @@ async function main(configPath: string): Promise<void> {
   let open = child.stderr ? 2 : 1;
   let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   let finishing = false;
-  const finish = (): void => {
-    if (finishing || !exited) return;
-    finishing = true;
-    const { code, signal } = exited;
-    // Whatever the main process left behind dies with it.
+  /** Kills the container's process group and, where there is one, its cgroup. */
+  const killAll = (): void => {
     try {
       process.kill(-child.pid, 'SIGKILL');
     } catch {
@@ -161,6 +158,13 @@ async function main(configPath: string): Promise<void> {
         /* cgroup gone or no cgroup.kill */
       }
     }
+  };
+  const finish = (): void => {
+    if (finishing || !exited) return;
+    finishing = true;
+    const { code, signal } = exited;
+    // Whatever the main process left behind dies with it.
+    killAll();
     const exit: ShimExit = {
       exitCode: code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0),
       signal,
@@ -195,18 +199,7 @@ async function main(configPath: string): Promise<void> {
   const watchdog = setInterval(() => {
     if (existsSync(dirname(cfg.statePath))) return;
     clearInterval(watchdog);
-    try {
-      process.kill(-child.pid, 'SIGKILL');
-    } catch {
-      /* gone */
-    }
-    if (cfg.cgroupKill) {
-      try {
-        writeFileSync(cfg.cgroupKill, '1');
-      } catch {
-        /* gone */
-      }
-    }
+    killAll();
     process.exit(0);
   }, ORPHAN_CHECK_MS);
   watchdog.unref();
