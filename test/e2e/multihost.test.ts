@@ -9,7 +9,6 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,58 +16,24 @@ import { SKIFF_BIN } from '../helpers/cluster.js';
 import { kubectlPath, kubectlUnavailable } from '../helpers/kubectl.js';
 import { waitFor } from '../helpers/in-process.js';
 import { createLan, netnsUnavailable, type Lan } from '../helpers/netns.js';
+import { execOn, startOn, stopProcess, type LanProcess } from '../helpers/lan-process.js';
 import { etcdSkipReason, startEtcd, type TestEtcd } from '../../src/storage/etcd/testing/etcd-server.js';
 
 const skip = kubectlUnavailable() || etcdSkipReason() || netnsUnavailable();
 const API_PORT = 6443;
 
-interface Proc {
-  child: ChildProcess;
-  out: () => string;
-}
-
-/** Starts a process on a machine of the LAN, collecting its output. */
-function run(lan: Lan, host: number, argv: string[]): Proc {
-  const cmd = [...lan.wrap(host), ...argv];
-  const child = spawn(cmd[0] as string, cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  return { child, out: () => out };
-}
-
-async function stopProc(p: Proc | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (!p || p.child.exitCode !== null || p.child.signalCode !== null) return;
-  const exited = new Promise((r) => p.child.once('exit', r));
-  p.child.kill(signal);
-  const timer = setTimeout(() => p.child.kill('SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-/** Runs a command on a machine and returns its output (rejecting on failure). */
-function execOn(lan: Lan, host: number, argv: string[], timeoutMs = 60_000): Promise<string> {
-  const cmd = [...lan.wrap(host), ...argv];
-  return new Promise((resolve, reject) => {
-    execFile(cmd[0] as string, cmd.slice(1), { timeout: timeoutMs, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${argv.join(' ')} on ${lan.hosts[host]} failed: ${err.message}\n${stderr}${stdout}`));
-      else resolve(stdout);
-    });
-  });
-}
-
 describe('control plane and agent on separate machines (network namespaces)', { skip, timeout: 600_000 }, () => {
   let lan: Lan;
   let etcd: TestEtcd;
-  let serverA: Proc;
-  let serverB: Proc;
-  let agent: Proc;
+  let serverA: LanProcess;
+  let serverB: LanProcess;
+  let agent: LanProcess;
   const dirs: Record<string, string> = {};
   /** kubectl run on machine `from` against the server of data dir `dataDir`. */
   const k = (from: number, dataDir: string, args: string[]) => execOn(lan, from, [kubectlPath()!, '--kubeconfig', join(dataDir, 'kubeconfig.yaml'), ...args]);
 
-  const startServer = async (host: number, dataDir: string): Promise<Proc> => {
-    const p = run(lan, host, [
+  const startServer = async (host: number, dataDir: string): Promise<LanProcess> => {
+    const p = startOn(lan, host, [
       process.execPath, SKIFF_BIN, 'server', '--data-dir', dataDir, '--bind-address', lan.addresses[host]!, '--port', String(API_PORT),
       '--nodes', '0', '--datastore-endpoint', etcd.url, '--token', 'multihost', '--log-level', 'warn',
     ]);
@@ -84,16 +49,16 @@ describe('control plane and agent on separate machines (network namespaces)', { 
     serverA = await startServer(0, dirs.a!);
     serverB = await startServer(1, dirs.b!);
     const joinToken = (await readFile(join(dirs.a!, 'node-token'), 'utf8')).trim();
-    agent = run(lan, 2, [
+    agent = startOn(lan, 2, [
       process.execPath, SKIFF_BIN, 'agent', '--server', `https://${lan.addresses[0]}:${API_PORT},https://${lan.addresses[1]}:${API_PORT}`,
       '--token', joinToken, '--name', 'remote-1', '--node-ip', lan.addresses[2]!, '--data-dir', dirs.agent!, '--log-level', 'warn',
     ]);
   });
 
   after(async () => {
-    await stopProc(agent);
-    await stopProc(serverB);
-    await stopProc(serverA);
+    await stopProcess(agent);
+    await stopProcess(serverB);
+    await stopProcess(serverA);
     await etcd?.stop();
     await lan?.destroy();
     for (const d of Object.values(dirs)) await rm(d, { recursive: true, force: true });
