@@ -11,8 +11,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PersistentVolume } from 'kubernetes-types/core/v1.js';
 import { startInProcessApi, waitFor } from '../../test/helpers/in-process.js';
-import { Client } from '../client/client.js';
-import { inProcessTransport } from '../client/in-process-transport.js';
 import { isNotFound } from '../api/errors.js';
 import { LocalVolumeCleaner, PersistentVolumeSource } from './local-volumes.js';
 
@@ -44,7 +42,7 @@ test('deleted local-path volumes pinned to the node: directory removed, then the
     await rm(dir, { recursive: true, force: true });
   });
   const admin = api.client('admin');
-  const n1 = new Client({ transport: inProcessTransport(api.handler, { name: 'system:node:n1', groups: ['system:nodes', 'system:authenticated'] }), fieldManager: 'kubelet' });
+  const n1 = api.nodeClient('n1');
   const pvs = admin.persistentVolumes();
   const gone = async (name: string): Promise<boolean> => {
     try {

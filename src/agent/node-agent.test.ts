@@ -11,8 +11,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { startInProcessApi, waitFor } from '../../test/helpers/in-process.js';
-import { Client } from '../client/client.js';
-import { inProcessTransport } from '../client/in-process-transport.js';
 import { NodeAgent } from './node-agent.js';
 import { SimulatedRuntime } from './runtime/simulated-runtime.js';
 import { isNotFound } from '../api/errors.js';
@@ -27,7 +25,7 @@ test('node agent: registers, leases, runs a bound pod, writes status only on cha
     await rm(dir, { recursive: true, force: true });
   });
   const admin = api.client('admin');
-  const nodeClient = new Client({ transport: inProcessTransport(api.handler, { name: 'system:node:n1', groups: ['system:nodes', 'system:authenticated'] }), fieldManager: 'kubelet' });
+  const nodeClient = api.nodeClient('n1');
   const agent = new NodeAgent({
     name: 'n1',
     client: nodeClient,
@@ -95,7 +93,7 @@ test('node status: an agent whose node was marked Unknown says Ready again altho
     await rm(dir, { recursive: true, force: true });
   });
   const admin = api.client('admin');
-  const nodeClient = new Client({ transport: inProcessTransport(api.handler, { name: 'system:node:n2', groups: ['system:nodes', 'system:authenticated'] }), fieldManager: 'kubelet' });
+  const nodeClient = api.nodeClient('n2');
   const agent = new NodeAgent({
     name: 'n2',
     client: nodeClient,

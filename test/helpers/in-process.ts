@@ -21,6 +21,8 @@ export interface InProcessApi {
   registry: Registry;
   /** A client with administrator rights writing as `fieldManager`. */
   client(fieldManager?: string, clock?: Clock): Client;
+  /** A client with a node's credentials (`system:node:<name>`, as a node agent has), writing as kubelet. */
+  nodeClient(nodeName: string): Client;
   stop(): Promise<void>;
 }
 
@@ -41,6 +43,8 @@ export async function startInProcessApi(): Promise<InProcessApi> {
         fieldManager,
         ...(clock ? { clock } : {}),
       }),
+    nodeClient: (nodeName: string) =>
+      new Client({ transport: inProcessTransport(handler, { name: `system:node:${nodeName}`, groups: ['system:nodes', 'system:authenticated'] }), fieldManager: 'kubelet' }),
     async stop() {
       cache.stop();
       await store.close();

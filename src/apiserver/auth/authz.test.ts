@@ -7,8 +7,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PersistentVolume } from 'kubernetes-types/core/v1.js';
 import { startInProcessApi } from '../../../test/helpers/in-process.js';
-import { Client } from '../../client/client.js';
-import { inProcessTransport } from '../../client/in-process-transport.js';
 import { isStatus } from '../../api/errors.js';
 
 const pinned = (name: string, host: string): PersistentVolume => ({
@@ -27,7 +25,7 @@ test('node authorizer: a node reads persistent volumes and updates only those pi
   const api = await startInProcessApi();
   t.after(() => api.stop());
   const admin = api.client('admin');
-  const n1 = new Client({ transport: inProcessTransport(api.handler, { name: 'system:node:n1', groups: ['system:nodes', 'system:authenticated'] }), fieldManager: 'kubelet' });
+  const n1 = api.nodeClient('n1');
   await admin.persistentVolumes().create(pinned('pv-n1', 'n1'));
   await admin.persistentVolumes().create(pinned('pv-n2', 'n2'));
   await admin.persistentVolumes().create({ ...pinned('pv-any', 'n1'), spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], hostPath: { path: '/tmp' } } });
