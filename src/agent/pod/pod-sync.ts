@@ -164,9 +164,7 @@ export class PodSyncer {
     }
     const phase = pod.status?.phase;
     if (phase === 'Succeeded' || phase === 'Failed') {
-      await this.killPod(pod, uid, this.graceFor(pod), false);
-      this.d.prober.removePod(uid);
-      await this.releaseNetwork(uid, st);
+      await this.stopFinished(pod, uid, st);
       return {};
     }
     if (!st.admitted) {
@@ -194,9 +192,7 @@ export class PodSyncer {
     const status = await this.writeStatus(pod, st, false);
     if (status.phase === 'Succeeded' || status.phase === 'Failed') {
       // The pod finished: sidecars and anything still running stop; nothing restarts.
-      await this.killPod(pod, uid, this.graceFor(pod), false);
-      this.d.prober.removePod(uid);
-      await this.releaseNetwork(uid, st);
+      await this.stopFinished(pod, uid, st);
       return {};
     }
     const positive = waits.filter((w) => w > 0);
@@ -292,11 +288,14 @@ export class PodSyncer {
   }
 
   /**
-   * A finished pod's sandbox stops, as kubelet's KillPod stops it (CNI DEL): its namespace,
-   * address and host ports go back to the node — a node running many Jobs would otherwise run out
-   * of addresses while their Completed pods are kept. The status keeps the IP the pod had.
+   * A finished pod stops whatever still runs, its probes, and its sandbox, as kubelet's KillPod
+   * stops it (CNI DEL): its namespace, address and host ports go back to the node — a node running
+   * many Jobs would otherwise run out of addresses while their Completed pods are kept. The status
+   * keeps the IP the pod had.
    */
-  private async releaseNetwork(uid: string, st: PodState): Promise<void> {
+  private async stopFinished(pod: Pod, uid: string, st: PodState): Promise<void> {
+    await this.killPod(pod, uid, this.graceFor(pod), false);
+    this.d.prober.removePod(uid);
     if (this.simulated || st.networkReleased || !this.d.network) return;
     st.networkReleased = true;
     await this.d.network.tearDown(uid);
