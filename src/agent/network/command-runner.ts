@@ -16,16 +16,6 @@ export interface CommandRequest {
   file: string;
   args: string[];
   input?: string;
-  timeoutMs: number;
-  maxBuffer: number;
-}
-
-export interface CommandReply {
-  id: number;
-  ok: boolean;
-  code: number | string | null;
-  stdout: string;
-  stderr: string;
 }
 
 export interface CommandResult {
@@ -33,6 +23,10 @@ export interface CommandResult {
   code: number | string | null;
   stdout: string;
   stderr: string;
+}
+
+export interface CommandReply extends CommandResult {
+  id: number;
 }
 
 const CHILD = fileURLToPath(new URL('./command-runner-child.js', import.meta.url));
@@ -51,13 +45,13 @@ class CommandRunner {
 
   run(file: string, args: string[], input: string | undefined): Promise<CommandResult> {
     const child = this.unavailable ? undefined : this.ensure();
-    if (!child) return direct(file, args, input);
+    if (!child) return runDirect(file, args, input);
     const id = this.nextId++;
     clearTimeout(this.idleTimer);
     return new Promise((resolve) => {
       this.pending.set(id, resolve);
       if (this.pending.size === 1) this.ref(true);
-      const req: CommandRequest = { id, file, args, timeoutMs: TIMEOUT_MS, maxBuffer: MAX_BUFFER, ...(input !== undefined ? { input } : {}) };
+      const req: CommandRequest = { id, file, args, ...(input !== undefined ? { input } : {}) };
       (child.stdin as Writable).write(JSON.stringify(req) + '\n');
     });
   }
@@ -131,7 +125,8 @@ class CommandRunner {
   }
 }
 
-function direct(file: string, args: string[], input: string | undefined): Promise<CommandResult> {
+/** Runs the command from this process (what the helper does for each request). */
+export function runDirect(file: string, args: string[], input: string | undefined): Promise<CommandResult> {
   return new Promise((resolve) => {
     const child = execFile(file, args, { maxBuffer: MAX_BUFFER, timeout: TIMEOUT_MS }, (err, stdout, stderr) => {
       resolve({ ok: !err, code: err ? ((err as NodeJS.ErrnoException).code ?? null) : 0, stdout: String(stdout), stderr: String(stderr) || (err?.message ?? '') });
