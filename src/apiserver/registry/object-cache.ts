@@ -88,7 +88,6 @@ export interface CacheWatcher {
 class ResourceState {
   readonly entries = new Map<string, CacheEntry>();
   readonly byNamespace = new Map<string, Map<string, CacheEntry>>();
-  readonly watchers = new Set<CacheWatcher>();
   /** Watchers without a trigger value: offered every event. */
   readonly untriggered = new Set<CacheWatcher>();
   /** Watchers by trigger value, and entries by trigger value (only for resources with one). */
@@ -144,7 +143,6 @@ class ResourceState {
   }
 
   addWatcher(w: CacheWatcher): void {
-    this.watchers.add(w);
     if (!this.trigger || w.trigger === undefined) return void this.untriggered.add(w);
     let set = this.triggered.get(w.trigger);
     if (!set) this.triggered.set(w.trigger, (set = new Set()));
@@ -152,7 +150,6 @@ class ResourceState {
   }
 
   removeWatcher(w: CacheWatcher): void {
-    this.watchers.delete(w);
     this.untriggered.delete(w);
     if (w.trigger === undefined) return;
     const set = this.triggered.get(w.trigger);
@@ -160,8 +157,19 @@ class ResourceState {
     if (set && set.size === 0) this.triggered.delete(w.trigger);
   }
 
+  /** Every watcher of the resource. */
+  *watchers(): Generator<CacheWatcher> {
+    yield* this.untriggered;
+    for (const set of this.triggered.values()) yield* set;
+  }
+
+  get watcherCount(): number {
+    let n = this.untriggered.size;
+    for (const set of this.triggered.values()) n += set.size;
+    return n;
+  }
+
   clearWatchers(): void {
-    this.watchers.clear();
     this.untriggered.clear();
     this.triggered.clear();
   }
@@ -340,7 +348,7 @@ export class ObjectCache {
 
   private closeWatchers(err?: Error): void {
     for (const s of this.resources.values()) {
-      for (const w of s.watchers) w.close(err);
+      for (const w of [...s.watchers()]) w.close(err);
       s.clearWatchers();
     }
   }
@@ -515,7 +523,7 @@ export class ObjectCache {
   /** Number of active watchers across all resources. */
   watcherCount(): number {
     let n = 0;
-    for (const s of this.resources.values()) n += s.watchers.size;
+    for (const s of this.resources.values()) n += s.watcherCount;
     return n;
   }
 }
