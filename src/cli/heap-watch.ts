@@ -12,7 +12,7 @@ export const HEAP_WARN_RATIO = 0.85;
 const HEAP_REARM_RATIO = 0.7;
 const CHECK_MS = 10_000;
 
-/** The advice: a heap limit of three quarters of the machine's memory, in MiB. */
+/** The advice: a heap limit of twice the current one, or three quarters of the machine's memory if that is more (MiB). */
 export function heapAdvice(limitMb: number): string {
   const suggest = Math.max(Math.round(limitMb * 2), Math.round((totalmem() / 1048576) * 0.75));
   return `restart with a larger heap, e.g. NODE_OPTIONS=--max-old-space-size=${suggest} skiff server ...`;
