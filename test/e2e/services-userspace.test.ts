@@ -25,18 +25,17 @@ import { waitFor } from '../helpers/in-process.js';
 import { bestThroughput, get, tryConnect } from '../helpers/net.js';
 import { clusterIPLabel, instanceId, nftTable, podNetworkingAvailable } from '../../src/agent/network/host-network.js';
 import { processesWith } from '../helpers/processes.js';
+import { webApp } from '../helpers/web-app.js';
 
 const net = await podNetworkingAvailable();
 const kubectlSkip = kubectlUnavailable();
 const isRoot = process.getuid?.() === 0;
-
 
 describe('userspace service proxy (--proxy-mode userspace) with pod namespaces', { skip: kubectlSkip || (net.ok ? false : `pod networking unavailable: ${net.why}`), timeout: 300_000 }, () => {
   let c: TestCluster;
   let id: string;
   const marker = `skiff-us-${randomBytes(4).toString('hex')}`;
   const server = `require('http').createServer((q,r)=>r.end(require('os').hostname()+' '+q.socket.remoteAddress+'\\n')).listen(8080) /* ${marker} */`;
-  const sink = `require('net').createServer(c=>{let n=0;c.on('data',d=>n+=d.length);c.on('end',()=>c.end(String(n)))}).listen(9000) /* ${marker} */`;
 
   before(async () => {
     c = await startCluster({ args: ['--nodes', '2', '--proxy-mode', 'userspace'] });
@@ -46,25 +45,7 @@ describe('userspace service proxy (--proxy-mode userspace) with pod namespaces',
         apiVersion: 'v1',
         kind: 'List',
         items: [
-          {
-            apiVersion: 'apps/v1',
-            kind: 'Deployment',
-            metadata: { name: 'web' },
-            spec: {
-              replicas: 3,
-              selector: { matchLabels: { app: 'web' } },
-              template: {
-                metadata: { labels: { app: 'web' } },
-                spec: {
-                  containers: [
-                    { name: 'web', image: 'node', command: ['node', '-e', server], ports: [{ name: 'http', containerPort: 8080 }], readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 } },
-                    { name: 'sink', image: 'node', command: ['node', '-e', sink], ports: [{ name: 'sink', containerPort: 9000 }] },
-                  ],
-                },
-              },
-            },
-          },
-          { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { type: 'NodePort', selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }, { name: 'sink', port: 9000, targetPort: 'sink' }] } },
+          ...webApp(server, marker),
           { apiVersion: 'v1', kind: 'Service', metadata: { name: 'sticky' }, spec: { selector: { app: 'web' }, sessionAffinity: 'ClientIP', ports: [{ port: 80, targetPort: 8080 }] } },
           { apiVersion: 'v1', kind: 'Service', metadata: { name: 'nobody' }, spec: { type: 'NodePort', selector: { app: 'none' }, ports: [{ port: 80, targetPort: 8080 }] } },
         ],

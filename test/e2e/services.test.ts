@@ -19,6 +19,7 @@ import { waitFor } from '../helpers/in-process.js';
 import { instanceId, nftTable, podNetworkingAvailable } from '../../src/agent/network/host-network.js';
 import { defaultNodeIP } from '../../src/agent/machine-info.js';
 import { processesWith } from '../helpers/processes.js';
+import { webApp } from '../helpers/web-app.js';
 import { get, throughput } from '../helpers/net.js';
 
 const net = await podNetworkingAvailable();
@@ -29,7 +30,6 @@ describe('services and pod networking with kubectl on two nodes', { skip, timeou
   let id: string;
   const marker = `skiff-net-${randomBytes(4).toString('hex')}`;
   const server = `require('http').createServer((q,r)=>r.end(require('os').hostname()+'\\n')).listen(8080) /* ${marker} */`;
-  const sink = `require('net').createServer(c=>{let n=0;c.on('data',d=>n+=d.length);c.on('end',()=>c.end(String(n)))}).listen(9000) /* ${marker} */`;
 
   before(async () => {
     c = await startCluster({ args: ['--nodes', '2'] });
@@ -38,27 +38,7 @@ describe('services and pod networking with kubectl on two nodes', { skip, timeou
       input: JSON.stringify({
         apiVersion: 'v1',
         kind: 'List',
-        items: [
-          {
-            apiVersion: 'apps/v1',
-            kind: 'Deployment',
-            metadata: { name: 'web' },
-            spec: {
-              replicas: 3,
-              selector: { matchLabels: { app: 'web' } },
-              template: {
-                metadata: { labels: { app: 'web' } },
-                spec: {
-                  containers: [
-                    { name: 'web', image: 'node', command: ['node', '-e', server], ports: [{ name: 'http', containerPort: 8080 }], readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 } },
-                    { name: 'sink', image: 'node', command: ['node', '-e', sink], ports: [{ name: 'sink', containerPort: 9000 }] },
-                  ],
-                },
-              },
-            },
-          },
-          { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { type: 'NodePort', selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }, { name: 'sink', port: 9000, targetPort: 'sink' }] } },
-        ],
+        items: webApp(server, marker),
       }),
     });
   });
