@@ -190,13 +190,13 @@ export async function withRegistryLock<T>(fn: () => Promise<T>): Promise<T> {
  * and what dead instances left behind is removed first.
  */
 export async function planClusterNetwork(opts: PlanOptions): Promise<ClusterNetworkPlan> {
-  if (!opts.checkHost) return choosePlan(opts);
+  if (!opts.checkHost) return choosePlan(opts, []);
   return withRegistryLock(async () => {
     const id = instanceId(opts.dataDir);
     const others = await otherInstances(id);
     for (const d of others.dead) await teardownInstance(d.id, d, d.ipForwardBefore);
     await sweepOrphans(id, others.live);
-    const plan = await choosePlan(opts);
+    const plan = await choosePlan(opts, others.live);
     const previous = await readEntry(join(REGISTRY_DIR, `${id}.json`));
     await writeEntry({ ...(previous ?? {}), id, pid: process.pid, pidStart: (await processStartTime(process.pid)) ?? 0, dataDir: resolve(opts.dataDir), ...plan });
     return plan;
@@ -217,11 +217,7 @@ export async function adoptClusterNetwork(dataDir: string, plan: ClusterNetworkP
     for (const d of others.dead) await teardownInstance(d.id, d, d.ipForwardBefore);
     await sweepOrphans(id, others.live);
     const taken = await hostRanges(['skb', 'skv', 'skd']);
-    for (const e of others.live) {
-      if (e.clusterCIDR === plan.clusterCIDR && e.serviceCIDR === plan.serviceCIDR) continue;
-      taken.push({ cidr: parseCidr(e.clusterCIDR), what: `the cluster CIDR of the Skiff instance in ${e.dataDir} (pid ${e.pid})` });
-      taken.push({ cidr: parseCidr(e.serviceCIDR), what: `the service CIDR of the Skiff instance in ${e.dataDir} (pid ${e.pid})` });
-    }
+    taken.push(...instanceRanges(others.live.filter((e) => e.clusterCIDR !== plan.clusterCIDR || e.serviceCIDR !== plan.serviceCIDR)));
     for (const [name, cidr] of [['cluster CIDR', plan.clusterCIDR], ['service CIDR', plan.serviceCIDR]] as const) {
       const c = parseCidr(cidr);
       const clash = taken.find((t) => cidrsOverlap(c, t.cidr));
@@ -238,7 +234,16 @@ async function writeEntry(entry: InstanceEntry): Promise<void> {
   await rename(`${path}.tmp`, path);
 }
 
-async function choosePlan(opts: PlanOptions): Promise<ClusterNetworkPlan> {
+/** The cluster and service CIDRs other Skiff instances hold. */
+function instanceRanges(instances: InstanceEntry[]): Array<{ cidr: Cidr; what: string }> {
+  return instances.flatMap((e) => [
+    { cidr: parseCidr(e.clusterCIDR), what: `the cluster CIDR of the Skiff instance in ${e.dataDir} (pid ${e.pid})` },
+    { cidr: parseCidr(e.serviceCIDR), what: `the service CIDR of the Skiff instance in ${e.dataDir} (pid ${e.pid})` },
+  ]);
+}
+
+/** `live`: the other live instances (their ranges are taken), when checking the host. */
+async function choosePlan(opts: PlanOptions, live: InstanceEntry[]): Promise<ClusterNetworkPlan> {
   const file = join(opts.dataDir, 'network.json');
   let saved: Partial<ClusterNetworkPlan> = {};
   try {
@@ -246,16 +251,11 @@ async function choosePlan(opts: PlanOptions): Promise<ClusterNetworkPlan> {
   } catch {
     /* first start */
   }
-  const id = instanceId(opts.dataDir);
   const taken: Array<{ cidr: Cidr; what: string }> = [];
   if (opts.checkHost) {
     // Every Skiff bridge is left out: live instances' ranges come from their registry entries,
-    // and dead ones' are about to be removed.
-    taken.push(...(await hostRanges(['skb', 'skv', 'skd'])));
-    for (const e of (await otherInstances(id)).live) {
-      taken.push({ cidr: parseCidr(e.clusterCIDR), what: `the cluster CIDR of the Skiff instance in ${e.dataDir} (pid ${e.pid})` });
-      taken.push({ cidr: parseCidr(e.serviceCIDR), what: `the service CIDR of the Skiff instance in ${e.dataDir} (pid ${e.pid})` });
-    }
+    // and dead ones' were removed.
+    taken.push(...(await hostRanges(['skb', 'skv', 'skd'])), ...instanceRanges(live));
   }
   const clash = (c: Cidr, extra: Array<{ cidr: Cidr; what: string }> = []): string | undefined => [...taken, ...extra].find((t) => cidrsOverlap(c, t.cidr))?.what;
   const choose = (kind: 'cluster' | 'service', flag: string | undefined, previous: string | undefined, extra: Array<{ cidr: Cidr; what: string }>): string => {
