@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProcessRuntime } from './process-runtime.js';
@@ -15,6 +15,15 @@ import type { ContainerRecord, ContainerStartRequest } from '../runtime.js';
 import { processesWith } from '../../../../test/helpers/processes.js';
 
 const isRoot = process.platform === 'linux' && process.getuid?.() === 0;
+
+/** Polls `cond` every 20 ms for up to 5 s. */
+async function waitUntil(cond: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 250; i++) {
+    if (cond()) return;
+    await new Promise((res) => setTimeout(res, 20));
+  }
+  assert.fail(`timed out waiting for ${what}`);
+}
 
 async function setup(t: { after(fn: () => Promise<void>): void }) {
   const dir = await mkdtemp(join(tmpdir(), 'skiff-rt-'));
@@ -182,13 +191,14 @@ test('exec runs in the container context', async (t) => {
 });
 
 test('re-adoption: a new runtime on the same directory finds running containers (same pid, logs continue) and exits recorded while it was away', async (t) => {
-  const { make, req } = await setup(t);
+  const { dir, make, req } = await setup(t);
   const first = await make();
   const ticker = await first.start(req(['sh', '-c', 'while :; do echo tick; sleep 0.05; done']));
   const quitter = await first.start(req(['sh', '-c', 'sleep 0.3; exit 7']));
   // The agent "crashes": the runtime object is dropped without stopping anything.
   await first.close();
-  await new Promise((res) => setTimeout(res, 800));
+  // The quitter's shim records its exit while no runtime is there.
+  await waitUntil(() => existsSync(join(dir, 'runtime', 'containers', quitter.id, 'exit.json')), 'the exit recorded');
   const second = await make();
   const adopted = second.get(ticker.id)!;
   assert.equal(adopted.state, 'running');
@@ -198,8 +208,7 @@ test('re-adoption: a new runtime on the same directory finds running containers 
   assert.equal(ended.state, 'exited');
   assert.equal(ended.exitCode, 7);
   const before = (await readFile(ticker.logPath, 'utf8')).length;
-  await new Promise((res) => setTimeout(res, 200));
-  assert.ok((await readFile(ticker.logPath, 'utf8')).length > before, 'logging continues');
+  await waitUntil(() => readFileSync(ticker.logPath, 'utf8').length > before, 'logging continues');
   const exited = waitExit(second, ticker.id);
   await second.stop(ticker.id, 2000);
   assert.equal((await exited).exitCode, 143);
@@ -230,10 +239,10 @@ test('a container whose node data dir is deleted is ended by its shim (no orphan
   const marker = `skiff-orphaned-dir-${process.pid}`;
   await rt.start(req(['sh', '-c', `sleep 1000 ${marker}`]));
   // start() returns once the shim reports the exec; /proc shows the command line a moment later.
-  for (let i = 0; i < 100 && processesWith(marker).length === 0; i++) await new Promise((res) => setTimeout(res, 20));
+  await waitUntil(() => processesWith(marker).length > 0, 'the container in /proc');
   assert.equal(processesWith(marker).length > 0, true);
   await rm(join(dir, 'runtime'), { recursive: true, force: true });
-  for (let i = 0; i < 100 && processesWith(marker).length > 0; i++) await new Promise((res) => setTimeout(res, 50));
+  await waitUntil(() => processesWith(marker).length === 0, 'the orphaned container ended');
   assert.deepEqual(processesWith(marker), []);
 });
 
